@@ -1,0 +1,61 @@
+# bot-generic: `make run` serves the app, `make test` runs the suite. Both build .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+WEB_THREADS ?= 32
+
+.PHONY: run test lint fmt install install-dev migrate seed serve bench
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# A random SECRET_KEY on first run; plain http on localhost, so HTTPS-only cookies are off here.
+.env:
+	@printf 'SECRET_KEY=%s\nHTTPS_ONLY=0\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' 2>/dev/null || python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" > .env
+	@echo "Wrote .env with a new random SECRET_KEY"
+
+migrate: install .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compile_translations
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@if [ "$${DEBUG:-0}" = "1" ]; then \
+		exec $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+		exec $(VENV)/bin/gunicorn botgeneric.wsgi:application --bind $(HOST):$(PORT) \
+			--worker-class gthread --workers $(WEB_CONCURRENCY) --threads $(WEB_THREADS) --access-logfile -; \
+	fi
+
+test: install-dev
+	$(PY) manage.py compile_translations --settings=botgeneric.settings.test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install-dev
+	$(PY) bench/invoke.py

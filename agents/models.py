@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    TELEGRAM = "telegram", "Telegram"
+    API = "api", "API"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class Agent(models.Model):
+    """A sellable assistant of the platform catalog; its behaviour lives in prompt versions."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProviderKind(models.TextChoices):
+    OPENAI = "openai", "OpenAI-compatible"
+    DEMO = "demo", "Demo (offline)"
+
+
+class LLMProvider(models.Model):
+    """An upstream model endpoint. The key is stored encrypted (or named by env var) and never shown."""
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=ProviderKind.choices, default=ProviderKind.OPENAI)
+    base_url = models.URLField(blank=True, help_text="Empty = the official OpenAI endpoint.")
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_env = models.CharField(
+        max_length=80, blank=True, help_text="Name of an environment variable holding the key."
+    )
+    timeout = models.FloatField(default=30.0)
+    max_retries = models.PositiveSmallIntegerField(default=1)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_provider"
+            ),
+            models.CheckConstraint(condition=models.Q(timeout__gt=0), name="provider_timeout_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ModelPrice(models.Model):
+    model = models.CharField(max_length=120, unique=True)
+    input_per_1m = models.DecimalField(max_digits=12, decimal_places=6, help_text="USD per 1M input tokens")
+    output_per_1m = models.DecimalField(max_digits=12, decimal_places=6, help_text="USD per 1M output tokens")
+
+    class Meta:
+        ordering = ["model"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(input_per_1m__gte=0, output_per_1m__gte=0), name="model_price_non_negative"
+            )
+        ]
+
+    def __str__(self):
+        return self.model
+
+
+class Conversation(models.Model):
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="conversations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="conversations")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    title = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["organization", "user", "-updated_at"])]
+
+    def __str__(self):
+        return self.title or f"Conversation {self.pk}"
+
+
+class MessageRole(models.TextChoices):
+    USER = "user", "User"
+    ASSISTANT = "assistant", "Assistant"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=MessageRole.choices)
+    content = models.TextField()
+    tokens_input = models.PositiveIntegerField(default=0)
+    tokens_output = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "-id"])]
+
+    def __str__(self):
+        return f"{self.role}: {self.content[:40]}"

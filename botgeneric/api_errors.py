@@ -1,0 +1,42 @@
+"""One error body for the whole API: {"code": ..., "detail": ..., **extra}."""
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from botgeneric.errors import DomainError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        headers = {}
+        retry_after = exc.extra.get("retry_after")
+        if retry_after is not None:
+            headers["Retry-After"] = str(int(retry_after))
+        return Response(exc.as_dict(), status=exc.http_status, headers=headers)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "invalid", "detail": "Invalid input.", "fields": _field_errors(exc.detail)}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        body = {"code": code, "detail": str(exc.detail) if not isinstance(exc.detail, dict) else exc.default_detail}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after"] = int(exc.wait + 0.999)
+        response.data = body
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _field_errors(detail):
+    if isinstance(detail, dict):
+        return {key: _field_errors(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [str(item) for item in detail]
+        return [_field_errors(item) for item in detail]
+    return [str(detail)]

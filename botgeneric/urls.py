@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from botgeneric.health import healthz
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("tenants.urls")),
+    path("", include("agents.urls")),
+    path("", include("billing.urls")),
+    path("", include("usage.urls")),
+    path("", include("policy.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("telegram/", include("channels_tg.urls")),
+    path("", include("channels_web.urls")),
+]

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ChannelsTgConfig(AppConfig):
+    name = "channels_tg"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ChannelsWebConfig(AppConfig):
+    name = "channels_web"

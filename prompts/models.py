@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.db import models
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class PromptVersion(models.Model):
+    """One numbered version of an agent's prompt and model settings; immutable once published."""
+
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="prompt_versions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
+    system_prompt = models.TextField()
+    template = models.TextField(default="{input}", help_text="User message; must contain {input}.")
+    model = models.CharField(max_length=120, default="gpt-4o-mini")
+    provider = models.ForeignKey(
+        "agents.LLMProvider", on_delete=models.PROTECT, null=True, blank=True, help_text="Empty = default provider."
+    )
+    temperature = models.DecimalField(max_digits=3, decimal_places=2, default=0.7)
+    max_tokens = models.PositiveIntegerField(default=1024)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["agent_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "version"], name="prompt_version_unique_per_agent"),
+            models.UniqueConstraint(
+                fields=["agent"], condition=models.Q(status="active"), name="one_active_prompt_per_agent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(temperature__gte=0, temperature__lte=2), name="prompt_temperature_range"
+            ),
+            models.CheckConstraint(condition=models.Q(max_tokens__gt=0), name="prompt_max_tokens_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} v{self.version} ({self.status})"

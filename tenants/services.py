@@ -1,0 +1,89 @@
+"""Writes for tenants: organizations, the audit trail and API keys."""
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from botgeneric.errors import DomainError
+from tenants.models import ApiKey, AuditEvent, Organization
+
+API_KEY_PREFIX = "bg_"
+
+
+def record_audit(
+    *,
+    action: str,
+    target: Any,
+    organization: Organization | None = None,
+    actor=None,
+    actor_label: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Write one audit row; call it inside the transaction of the change it describes."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        actor_label=actor_label or (str(actor) if actor else "system"),
+        action=action,
+        target_type=target._meta.label_lower if hasattr(target, "_meta") else str(type(target).__name__),
+        target_id=str(getattr(target, "pk", target)),
+        before=before or {},
+        after=after or {},
+    )
+
+
+def create_organization(*, name: str) -> Organization:
+    base = slugify(name)[:60] or "org"
+    slug = base
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return Organization.objects.create(name=name[:200], slug=slug)
+
+
+def hash_api_key(secret: str) -> str:
+    # The secret carries 256 bits of randomness, so a fast hash is enough (no brute force possible).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(*, organization: Organization, name: str, actor) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never retrievable again."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("invalid", "The key needs a name.", 400, {"fields": {"name": ["This field is required."]}})
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            organization=organization, name=name[:100], prefix=prefix, key_hash=hash_api_key(secret), created_by=actor
+        )
+        record_audit(
+            action="api_key.created",
+            target=key,
+            organization=organization,
+            actor=actor,
+            after={"name": key.name, "prefix": prefix},
+        )
+    return key, secret
+
+
+def revoke_api_key(*, key: ApiKey, actor) -> ApiKey:
+    with transaction.atomic():
+        updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        key.refresh_from_db()
+        if updated:
+            record_audit(
+                action="api_key.revoked",
+                target=key,
+                organization=key.organization,
+                actor=actor,
+                before={"revoked_at": None},
+                after={"revoked_at": key.revoked_at.isoformat()},
+            )
+    return key
