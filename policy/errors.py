@@ -1,0 +1,35 @@
+"""Deny codes of SPEC §5, in the order authorize() checks them."""
+
+from django.db import models
+
+from botgeneric.errors import DomainError
+
+
+class DenyCode(models.TextChoices):
+    USER_INACTIVE = "user_inactive", "User is inactive"
+    AGENT_NOT_FOUND = "agent_not_found", "Agent not found"
+    NO_SUBSCRIPTION = "no_subscription", "No subscription"
+    SUBSCRIPTION_INACTIVE = "subscription_inactive", "Subscription inactive"
+    AGENT_NOT_IN_PLAN = "agent_not_in_plan", "Agent not in plan"
+    CHANNEL_NOT_ALLOWED = "channel_not_allowed", "Channel not allowed"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
+
+
+DENY_STATUS = {
+    DenyCode.USER_INACTIVE: 403,
+    DenyCode.AGENT_NOT_FOUND: 404,
+    DenyCode.NO_SUBSCRIPTION: 402,
+    DenyCode.SUBSCRIPTION_INACTIVE: 402,
+    DenyCode.AGENT_NOT_IN_PLAN: 403,
+    DenyCode.CHANNEL_NOT_ALLOWED: 403,
+    DenyCode.RATE_LIMITED: 429,
+    DenyCode.QUOTA_EXCEEDED: 429,
+}
+
+
+class PolicyDenied(DomainError):
+    """authorize() said no. `extra` carries what a channel needs to explain it in words."""
+
+    def __init__(self, code: DenyCode, detail: str = "", extra: dict | None = None):
+        super().__init__(code=str(code), detail=detail or code.label, http_status=DENY_STATUS[code], extra=extra)
