@@ -1,8 +1,9 @@
-"""Compile every locale/*.po into .mo without needing GNU gettext on the machine."""
+"""Compile the project's and our apps' locale/*.po into .mo without needing GNU gettext."""
 
 from pathlib import Path
 
 import polib
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -12,7 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         compiled = 0
-        for locale_dir in settings.LOCALE_PATHS:
+        app_locale_dirs = [Path(app.path) / "locale" for app in apps.get_app_configs()]
+        project_dirs = [Path(path) for path in settings.LOCALE_PATHS]
+        for locale_dir in project_dirs + [path for path in app_locale_dirs if path.is_relative_to(settings.BASE_DIR)]:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
