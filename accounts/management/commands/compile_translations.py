@@ -15,7 +15,7 @@ class Command(BaseCommand):
         compiled = 0
         app_locale_dirs = [Path(app.path) / "locale" for app in apps.get_app_configs()]
         project_dirs = [Path(path) for path in settings.LOCALE_PATHS]
-        for locale_dir in project_dirs + [path for path in app_locale_dirs if path.is_relative_to(settings.BASE_DIR)]:
+        for locale_dir in project_dirs + [path for path in app_locale_dirs if path.parent.parent == settings.BASE_DIR]:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
