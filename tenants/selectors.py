@@ -3,8 +3,8 @@
 import hmac
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from accounts.models import Role
 from botgeneric.errors import DomainError
 from tenants.models import ApiKey, AuditEvent
 from tenants.services import API_KEY_PREFIX, hash_api_key
@@ -15,30 +15,29 @@ class NotFound(DomainError):
     http_status = 404
 
 
-def api_keys_for(*, organization) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(organization=organization).select_related("created_by")
-
-
-def access_api_key(*, user, key_id) -> ApiKey:
-    """The key if it belongs to the caller's organization; otherwise 404, never 403."""
-    key = (
-        ApiKey.objects.filter(pk=key_id, organization_id=user.organization_id).first() if user.organization_id else None
+def api_keys_for(*, organization_id: int) -> QuerySet[ApiKey]:
+    """The organization's keys, newest first (revoked ones too, so the history stays visible)."""
+    return (
+        ApiKey.objects.filter(organization_id=organization_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
     )
+
+
+def access_api_key(*, user, key_id: int) -> ApiKey:
+    """The key if it belongs to the caller's organization; otherwise 404, never 403."""
+    key = api_keys_for(organization_id=user.organization_id).filter(pk=key_id).first() if user.organization_id else None
     if key is None:
         raise NotFound(detail="API key not found.")
     return key
 
 
 def api_key_from_secret(secret: str) -> ApiKey | None:
-    """The active key matching `secret`, or None. One indexed query by prefix, then a hash compare."""
+    """The active key matching `secret`, or None. One indexed query by prefix, then a constant-time compare."""
     if not secret.startswith(API_KEY_PREFIX) or secret.count("_") < 2:
         return None
     prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    key = (
-        ApiKey.objects.select_related("organization", "created_by")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
+    key = ApiKey.objects.select_related("created_by").filter(prefix=prefix, revoked_at__isnull=True).first()
     if key is None:
         return None
     if not hmac.compare_digest(key.key_hash, hash_api_key(secret)):
@@ -46,13 +45,16 @@ def api_key_from_secret(secret: str) -> ApiKey | None:
     return key
 
 
+def api_key_principal(key: ApiKey):
+    """The user a key acts as: its creator while still an active member, else the organization's first owner.
+
+    A key belongs to the organization, not to a person, so it keeps working after its creator leaves.
+    """
+    creator = key.created_by
+    if creator is not None and creator.is_active and creator.organization_id == key.organization_id:
+        return creator
+    return key.organization.members.filter(role=Role.OWNER, is_active=True).order_by("pk").first()
+
+
 def audit_events_for(*, organization) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(organization=organization).select_related("actor")
-
-
-def touch_api_key(key: ApiKey) -> None:
-    """Record use at most once a minute so the hot path does not write on every call."""
-    now = timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now

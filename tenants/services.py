@@ -2,9 +2,11 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -12,6 +14,7 @@ from botgeneric.errors import DomainError
 from tenants.models import ApiKey, AuditEvent, Organization
 
 API_KEY_PREFIX = "bg_"
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def record_audit(
@@ -53,11 +56,14 @@ def hash_api_key(secret: str) -> str:
 
 
 def create_api_key(*, organization: Organization, name: str, actor) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is never retrievable again."""
+    """Create a key and return it with its secret, which is never retrievable again.
+
+    Only the prefix (to find the row in one indexed lookup) and a SHA-256 of the whole secret are stored.
+    """
     name = (name or "").strip()
     if not name:
         raise DomainError("invalid", "The key needs a name.", 400, {"fields": {"name": ["This field is required."]}})
-    prefix = secrets.token_hex(4)
+    prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         key = ApiKey.objects.create(
@@ -74,16 +80,34 @@ def create_api_key(*, organization: Organization, name: str, actor) -> tuple[Api
 
 
 def revoke_api_key(*, key: ApiKey, actor) -> ApiKey:
+    """Revoke at once: authentication filters on `revoked_at`, so the very next request fails.
+
+    Idempotent: revoking a revoked key changes nothing and writes no second audit row.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        key.refresh_from_db()
+        updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated:
+            key.revoked_at = now
             record_audit(
                 action="api_key.revoked",
                 target=key,
                 organization=key.organization,
                 actor=actor,
                 before={"revoked_at": None},
-                after={"revoked_at": key.revoked_at.isoformat()},
+                after={"revoked_at": now.isoformat()},
             )
+        else:
+            key.refresh_from_db(fields=["revoked_at"])
     return key
+
+
+def mark_api_key_used(*, key: ApiKey) -> None:
+    """Record use at most once a minute, so the hot path does not write a row on every call."""
+    now = timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < API_KEY_TOUCH_INTERVAL:
+        return
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_TOUCH_INTERVAL)
+    ).update(last_used_at=now)
+    key.last_used_at = now
