@@ -1,6 +1,11 @@
 from django.conf import settings
 from django.db import models
 
+from prompts.errors import PromptError, PromptErrorCode
+
+# What a version *is*; once published (active or archived) none of these may change.
+CONTENT_FIELDS = ("system_prompt", "template", "model", "provider", "temperature", "max_tokens", "note")
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -44,3 +49,27 @@ class PromptVersion(models.Model):
 
     def __str__(self):
         return f"{self.agent} v{self.version} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        """Refuse to change the content of a published version, whoever calls save()."""
+        if not self._state.adding and self.pk is not None:
+            fields = [self._meta.get_field(name) for name in CONTENT_FIELDS]
+            stored = PromptVersion.objects.filter(pk=self.pk).values("status", *(f.attname for f in fields)).first()
+            if stored is not None and stored["status"] != Status.DRAFT:
+                changed = [
+                    field.name
+                    for field in fields
+                    if field.to_python(stored[field.attname]) != field.to_python(getattr(self, field.attname))
+                ]
+                if changed:
+                    raise PromptError(
+                        PromptErrorCode.VERSION_IMMUTABLE.value,
+                        f"Version {self.version} is {stored['status']} and cannot be changed "
+                        f"({', '.join(changed)}); duplicate it as a new draft instead.",
+                        409,
+                    )
+        super().save(*args, **kwargs)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == Status.DRAFT

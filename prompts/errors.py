@@ -1,0 +1,19 @@
+"""Errors of prompt management; channels and the admin turn the codes into words."""
+
+from django.db import models
+
+from botgeneric.errors import DomainError
+
+
+class PromptErrorCode(models.TextChoices):
+    INVALID_TEMPLATE = "invalid_template", "Invalid template"
+    MISSING_VARIABLE = "missing_variable", "Missing variable"
+    VERSION_IMMUTABLE = "version_immutable", "Version is immutable"
+    INVALID_VERSION = "invalid_version", "Invalid version settings"
+
+
+class PromptError(DomainError):
+    """A prompt rule said no (bad template, missing variable, edit of a published version)."""
+
+    code = PromptErrorCode.INVALID_TEMPLATE.value
+    http_status = 400
