@@ -92,6 +92,9 @@ def register_user(
 
 def _start_tenant(user: User) -> None:
     """Hook for what every new organization gets; the billing app adds the trial here."""
+    from billing.services import start_trial
+
+    start_trial(organization=user.organization, actor=user)
 
 
 def update_profile(*, user: User, name: str | None = None, locale: str | None = None) -> User:

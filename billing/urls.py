@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from billing import api
+
+urlpatterns = [
+    path("billing/account", api.AccountView.as_view(), name="billing-account"),
+    path("billing/subscribe", api.SubscribeView.as_view(), name="billing-subscribe"),
+    path("billing/cancel", api.CancelView.as_view(), name="billing-cancel"),
+    path("billing/resume", api.ResumeView.as_view(), name="billing-resume"),
+    path("billing/payment", api.PaymentView.as_view(), name="billing-payment"),
+    path("billing/history", api.HistoryView.as_view(), name="billing-history"),
+]

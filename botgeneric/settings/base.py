@@ -200,7 +200,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LocaleEnum": "accounts.models.Locale"},
+    "ENUM_NAME_OVERRIDES": {
+        "LocaleEnum": "accounts.models.Locale",
+        "AccountStatusEnum": "billing.models.AccountStatus",
+        "PaymentStatusEnum": "billing.models.PaymentStatus",
+        "PaymentProviderEnum": "billing.models.PaymentProvider",
+    },
 }
 
 # allauth: e-mail is the login; sign-up goes through accounts.services.register_user.
@@ -218,6 +223,32 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+# Billing (issue #5): payment providers, each enabled only when its variables are set.
+BILLING_MANUAL_ENABLED = env.bool("BILLING_MANUAL_ENABLED", default=DEBUG)
+PADDLE_API_KEY = env.str("PADDLE_API_KEY", default="")
+PADDLE_WEBHOOK_SECRET = env.list("PADDLE_WEBHOOK_SECRET", default=[])
+PADDLE_ENVIRONMENT = env.str("PADDLE_ENVIRONMENT", default="sandbox")
+PADDLE_API_URL = env.str("PADDLE_API_URL", default="")
+PADDLE_WEBHOOK_TOLERANCE_SECONDS = env.int("PADDLE_WEBHOOK_TOLERANCE_SECONDS", default=5)
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="")
+YOOKASSA_TRUSTED_IPS = env.list(
+    "YOOKASSA_TRUSTED_IPS",
+    default=[
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11",
+        "77.75.156.35",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
+YOOKASSA_TRUSTED_PROXY_HOPS = env.int("YOOKASSA_TRUSTED_PROXY_HOPS", default=0)
+YOOKASSA_RECEIPTS = env.bool("YOOKASSA_RECEIPTS", default=False)
+YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,144 @@
+"""Billing API (SPEC §7). Thin: validate, call a service or selector, shape the answer."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import serializers as s
+from billing import services
+from billing.selectors import account_for, history_for
+from botgeneric.errors import DomainError
+from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
+
+
+class ForbiddenRole(DomainError):
+    code = "forbidden_role"
+    http_status = 403
+
+
+class CanManageBilling(BasePermission):
+    """Only an organization's owner or admin may change what it pays for."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user.organization_id or not user.can_manage_organization:
+            raise ForbiddenRole(detail="Only the organization's owner or an admin can manage billing.")
+        return True
+
+
+def _default_return_url(request) -> str:
+    return request.build_absolute_uri("/dashboard/")
+
+
+BILLING_ERRORS = {**ERROR_RESPONSES, 502: OpenApiResponse(ErrorBody, description="Payment provider failed")}
+
+
+class AccountView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.AccountOutput, **ERROR_RESPONSES})
+    def get(self, request):
+        return Response(s.AccountOutput.of(account_for(organization=request.user.organization)))
+
+
+class SubscribeView(APIView):
+    permission_classes = [IsAuthenticated, CanManageBilling]
+
+    @extend_schema(request=s.SubscribeInput, responses={200: s.SubscribeOutput, **BILLING_ERRORS})
+    def post(self, request):
+        data = s.SubscribeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.subscribe(
+            organization=request.user.organization,
+            plan=data.validated_data["plan"],
+            provider=data.validated_data["provider"],
+            currency=data.validated_data["currency"],
+            return_url=data.validated_data["return_url"] or _default_return_url(request),
+            actor=request.user,
+        )
+        body = {
+            **s.AccountOutput.of(result.account),
+            "checkout_url": result.checkout_url,
+            "payment_id": result.payment.pk if result.payment else None,
+        }
+        return Response(body)
+
+
+class CancelView(APIView):
+    permission_classes = [IsAuthenticated, CanManageBilling]
+
+    @extend_schema(request=s.CancelInput, responses={200: s.AccountOutput, **BILLING_ERRORS})
+    def post(self, request):
+        data = s.CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.cancel(
+            organization=request.user.organization, immediate=data.validated_data["immediate"], actor=request.user
+        )
+        return Response(s.AccountOutput.of(account))
+
+
+class ResumeView(APIView):
+    permission_classes = [IsAuthenticated, CanManageBilling]
+
+    @extend_schema(request=None, responses={200: s.AccountOutput, **BILLING_ERRORS})
+    def post(self, request):
+        account = services.resume(organization=request.user.organization, actor=request.user)
+        return Response(s.AccountOutput.of(account))
+
+
+class PaymentView(APIView):
+    permission_classes = [IsAuthenticated, CanManageBilling]
+
+    @extend_schema(request=s.PaymentInput, responses={201: s.PaymentOutput, **BILLING_ERRORS})
+    def post(self, request):
+        data = s.PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.start_payment(
+            organization=request.user.organization,
+            provider=data.validated_data["provider"],
+            plan=data.validated_data["plan"],
+            currency=data.validated_data["currency"],
+            return_url=data.validated_data["return_url"] or _default_return_url(request),
+        )
+        body = {
+            "payment_id": payment.pk,
+            "provider_payment_id": payment.external_id,
+            "confirmation_url": payment.confirmation_url,
+        }
+        return Response(s.PaymentOutput(body).data, status=201)
+
+
+class HistoryPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class HistoryView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter("offset", int, required=False),
+        ],
+        responses={200: s.HistoryPage, **ERROR_RESPONSES},
+    )
+    def get(self, request):
+        paginator = HistoryPagination()
+        limit = paginator.get_limit(request)
+        offset = paginator.get_offset(request)
+        if request.user.organization_id is None:
+            total, rows = 0, []
+        else:
+            total, rows = history_for(organization=request.user.organization, offset=offset, limit=limit)
+        paginator.count, paginator.limit, paginator.offset, paginator.request = total, limit, offset, request
+        return Response(
+            {
+                "count": total,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": [s.HistoryItem.of(kind, row) for kind, row in rows],
+            }
+        )

@@ -1,0 +1,124 @@
+"""Shapes of the billing API (SPEC §7); no logic beyond validation."""
+
+from rest_framework import serializers
+
+from billing.models import AccountStatus, PaymentProvider, PaymentStatus
+
+
+class PlanRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    interval = serializers.CharField()
+
+
+class AccountOutput(serializers.Serializer):
+    """An organization's subscription; an organization without an account reads as status none."""
+
+    status = serializers.ChoiceField(choices=AccountStatus.choices)
+    plan = PlanRef(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    current_period_start = serializers.DateTimeField(allow_null=True)
+    current_period_end = serializers.DateTimeField(allow_null=True)
+    trial_end = serializers.DateTimeField(allow_null=True)
+    cancel_at_period_end = serializers.BooleanField()
+    scheduled_plan = PlanRef(allow_null=True)
+    provider = serializers.CharField(allow_blank=True)
+
+    @classmethod
+    def of(cls, account) -> dict:
+        if account is None:
+            return cls(
+                {
+                    "status": AccountStatus.NONE,
+                    "plan": None,
+                    "currency": None,
+                    "current_period_start": None,
+                    "current_period_end": None,
+                    "trial_end": None,
+                    "cancel_at_period_end": False,
+                    "scheduled_plan": None,
+                    "provider": "",
+                }
+            ).data
+        return cls(account).data
+
+
+class SubscribeInput(serializers.Serializer):
+    plan = serializers.SlugField(max_length=40)
+    provider = serializers.ChoiceField(choices=PaymentProvider.choices)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_null=True, default=None)
+    return_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class SubscribeOutput(AccountOutput):
+    checkout_url = serializers.URLField(allow_null=True, help_text="Send the customer here to pay; null = done.")
+    payment_id = serializers.IntegerField(allow_null=True)
+
+
+class CancelInput(serializers.Serializer):
+    immediate = serializers.BooleanField(default=False)
+
+
+class PaymentInput(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=PaymentProvider.choices, help_text="A paying provider.")
+    plan = serializers.SlugField(max_length=40, required=False, allow_null=True, default=None)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_null=True, default=None)
+    return_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class PaymentOutput(serializers.Serializer):
+    payment_id = serializers.IntegerField()
+    provider_payment_id = serializers.CharField()
+    confirmation_url = serializers.URLField()
+
+
+class HistoryItem(serializers.Serializer):
+    """One payment (kind=payment) or one subscription change (kind=change), newest first."""
+
+    kind = serializers.ChoiceField(choices=["payment", "change"])
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField(allow_null=True, help_text="change: e.g. subscription.canceled")
+    actor = serializers.CharField(allow_null=True)
+    before = serializers.DictField(allow_null=True)
+    after = serializers.DictField(allow_null=True)
+    provider = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=PaymentStatus.choices, allow_null=True)
+    plan = serializers.CharField(allow_null=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    period_start = serializers.DateTimeField(allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+
+    @classmethod
+    def of(cls, kind: str, row) -> dict:
+        if kind == "payment":
+            item = {
+                "action": None,
+                "actor": None,
+                "before": None,
+                "after": None,
+                "provider": row.provider,
+                "status": row.status,
+                "plan": row.plan.code if row.plan_id else None,
+                "amount": row.amount,
+                "currency": row.currency,
+                "period_start": row.period_start,
+                "period_end": row.period_end,
+            }
+        else:
+            item = {
+                "action": row.action,
+                "actor": row.actor_label,
+                "before": row.before,
+                "after": row.after,
+                **dict.fromkeys(["provider", "status", "plan", "amount", "currency", "period_start", "period_end"]),
+            }
+        return cls({"kind": kind, "id": row.pk, "created_at": row.created_at, **item}).data
+
+
+class HistoryPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = HistoryItem(many=True)
