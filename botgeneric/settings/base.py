@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.apple",
+    "allauth.socialaccount.providers.telegram",
     "accounts",
     "tenants",
     "agents",
@@ -214,6 +217,50 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+
+# --- Web channel (channels_web): allauth adapters and social providers. ---
+# The provider apps are always installed; a provider gets an "APPS" entry (and so a button on the
+# sign-in page) only when its credentials are in the environment.
+ACCOUNT_ADAPTER = "channels_web.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "channels_web.adapters.SocialAccountAdapter"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_RATE_LIMITS["login"] = "30/m/ip"
+# Telegram gives no e-mail; a Telegram sign-up still gets an account (User.email is nullable).
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+# A provider-verified e-mail that matches an existing account signs in to that account.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if env.str("GOOGLE_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["google"] = {
+        "APPS": [{"client_id": env.str("GOOGLE_CLIENT_ID"), "secret": env.str("GOOGLE_CLIENT_SECRET", default="")}],
+        "SCOPE": ["openid", "profile", "email"],
+    }
+if env.str("APPLE_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["apple"] = {
+        "APPS": [
+            {
+                "client_id": env.str("APPLE_CLIENT_ID"),
+                "secret": env.str("APPLE_KEY_ID", default=""),
+                "key": env.str("APPLE_TEAM_ID", default=""),
+                "settings": {"certificate_key": env.str("APPLE_PRIVATE_KEY", default="").replace("\\n", "\n")},
+            }
+        ]
+    }
+TELEGRAM_BOT_NAME = env.str("TELEGRAM_BOT_NAME", default="")
+if env.str("TELEGRAM_BOT_TOKEN", default=""):
+    # allauth's Telegram provider: client_id is the bot id (the token's numeric part), secret the token.
+    SOCIALACCOUNT_PROVIDERS["telegram"] = {
+        "APPS": [
+            {
+                "client_id": env.str("TELEGRAM_BOT_TOKEN").split(":", 1)[0],
+                "secret": env.str("TELEGRAM_BOT_TOKEN"),
+                "name": TELEGRAM_BOT_NAME,
+            }
+        ]
+    }
+# Longest text a dashboard user can send in one message.
+WEB_MAX_INPUT_CHARS = env.int("WEB_MAX_INPUT_CHARS", default=20000)
 
 # Product settings.
 TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")

@@ -1,0 +1,37 @@
+"""Forms of the dashboard pages. They only shape input; the services decide."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    locale = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Key name"), max_length=100)
+
+
+class SendForm(forms.Form):
+    """One dashboard message. `agent` is a bare id on purpose: a crafted id for an agent outside the plan
+    must reach the policy engine and come back as its words, not as a form-choice error."""
+
+    agent = forms.IntegerField(label=_("Agent"), min_value=1)
+    input = forms.CharField(label=_("Message"), max_length=settings.WEB_MAX_INPUT_CHARS, widget=forms.Textarea)
+    conversation = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, agents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].widget = forms.Select(choices=[(agent.pk, agent.name) for agent in agents])
+
+
+class SubscribeForm(forms.Form):
+    plan = forms.SlugField()
+    provider = forms.CharField(max_length=16)
+    currency = forms.CharField(max_length=3, required=False)
+
+
+class CancelForm(forms.Form):
+    immediate = forms.BooleanField(required=False)

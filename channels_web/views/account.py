@@ -1,0 +1,95 @@
+"""Landing, profile and organization pages."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.services import update_profile
+from botgeneric.errors import DomainError
+from channels_web.forms import ApiKeyForm, ProfileForm
+from channels_web.messages import describe_error
+from tenants.selectors import NotFound, access_api_key, api_keys_for, members_of
+from tenants.services import create_api_key, revoke_api_key
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "web/landing.html")
+
+
+def _require_manager(user) -> None:
+    """Organization settings are for its owners and admins only."""
+    if not user.organization_id or not user.can_manage_organization:
+        raise PermissionDenied
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"name": user.name, "locale": user.locale})
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_profile(user=user, name=form.cleaned_data["name"], locale=form.cleaned_data["locale"])
+        except DomainError as exc:
+            form.add_error("locale", describe_error(exc).text)
+        else:
+            # The new locale applies from the next request on (UserLocaleMiddleware reads the user).
+            messages.success(request, _("Profile saved."))
+            return redirect("web:profile")
+    return render(request, "web/profile.html", {"form": form})
+
+
+def _organization_page(request, *, form, secret=None, new_key=None, status=200):
+    organization = request.user.organization
+    context = {
+        "organization": organization,
+        "members": members_of(organization=organization),
+        "api_keys": api_keys_for(organization_id=organization.pk),
+        "form": form,
+        "secret": secret,
+        "new_key": new_key,
+    }
+    return render(request, "web/organization.html", context, status=status)
+
+
+@login_required
+def organization(request):
+    _require_manager(request.user)
+    return _organization_page(request, form=ApiKeyForm())
+
+
+@login_required
+@require_POST
+def api_key_create(request):
+    """Create a key and show its secret in this one response; it is never retrievable again."""
+    _require_manager(request.user)
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _organization_page(request, form=form, status=400)
+    try:
+        key, secret = create_api_key(
+            organization=request.user.organization, name=form.cleaned_data["name"], actor=request.user
+        )
+    except DomainError as exc:
+        form.add_error("name", describe_error(exc).text)
+        return _organization_page(request, form=form, status=400)
+    return _organization_page(request, form=ApiKeyForm(), secret=secret, new_key=key, status=200)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request, key_id: int):
+    _require_manager(request.user)
+    try:
+        key = access_api_key(user=request.user, key_id=key_id)
+    except NotFound:
+        raise Http404 from None
+    revoke_api_key(key=key, actor=request.user)
+    messages.success(request, _("The key “%(name)s” was revoked.") % {"name": key.name})
+    return redirect("web:organization")
