@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from agents import api
+
+router = SimpleRouter(trailing_slash=False)
+router.register("agents", api.AgentViewSet, basename="agent")
+router.register("conversations", api.ConversationViewSet, basename="conversation")
+
+urlpatterns = router.urls

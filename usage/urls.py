@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from usage import api
+
+urlpatterns = [
+    path("billing/usage", api.UsageView.as_view(), name="billing-usage"),
+]

@@ -1,0 +1,79 @@
+"""Reads for agents and conversations; tenant-owned rows always through the caller's organization."""
+
+from django.db.models import FilteredRelation, Max, Q, QuerySet
+
+from agents.models import Agent, Conversation, Message
+from botgeneric.errors import DomainError
+from policy.errors import DenyCode, PolicyDenied
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+def with_active_prompt(queryset: QuerySet[Agent]) -> QuerySet[Agent]:
+    """Join each agent's active prompt version (and its provider) as `agent.active_prompt`, so the
+    runtime needs no query of its own for it."""
+    return queryset.annotate(
+        active_prompt=FilteredRelation("prompt_versions", condition=Q(prompt_versions__status="active"))
+    ).select_related("active_prompt", "active_prompt__provider")
+
+
+def access_agent(*, agent_id) -> Agent:
+    """An agent of the catalog by id (active or not: the policy says agent_not_found for an inactive one),
+    with its active prompt joined. An unknown id is agent_not_found (404)."""
+    agent = with_active_prompt(Agent.objects.filter(pk=agent_id)).first()
+    if agent is None:
+        raise PolicyDenied(DenyCode.AGENT_NOT_FOUND, "Agent not found.")
+    return agent
+
+
+def conversations_for(*, user) -> QuerySet[Conversation]:
+    """The caller's own conversations (own organization and own user), most recently active first."""
+    return (
+        Conversation.objects.filter(organization_id=user.organization_id, user_id=user.pk)
+        .select_related("agent")
+        .annotate(last_message_at=Max("messages__created_at"))
+        .order_by("-last_message_at", "-id")
+    )
+
+
+def recent_messages(*, conversation: Conversation, limit: int) -> list[Message]:
+    """The last `limit` messages, oldest first (the history the runtime sends)."""
+    if limit <= 0:
+        return []
+    return list(conversation.messages.order_by("-id")[:limit])[::-1]
+
+
+def access_conversation(*, user, conversation_id, history: int = 0) -> Conversation:
+    """The conversation if it is the caller's own (organization and user); otherwise 404, never 403.
+
+    With `history`, the last `history` messages come in the same query (joined from the message side)
+    as `conversation.recent_messages`, oldest first — the invoke path stays within its query budget.
+    """
+    scope = {"conversation__organization_id": user.organization_id, "conversation__user_id": user.pk}
+    if history > 0:
+        recent = list(
+            Message.objects.select_related("conversation__agent")
+            .filter(conversation_id=conversation_id, **scope)
+            .order_by("-id")[:history]
+        )
+        if recent:
+            conversation = recent[0].conversation
+            conversation.recent_messages = recent[::-1]
+            return conversation
+    conversation = (
+        Conversation.objects.select_related("agent")
+        .filter(pk=conversation_id, organization_id=user.organization_id, user_id=user.pk)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(detail="Conversation not found.")
+    if history > 0:
+        conversation.recent_messages = []
+    return conversation
+
+
+def messages_of(*, conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.order_by("id")

@@ -1,0 +1,301 @@
+"""The access policy engine: the one place that decides whether a call may run (SPEC §5).
+
+`authorize()` = `check_access()` (who, which agent, which subscription, which channel — no writes)
++ the rate limit + `reserve()` (an atomic conditional UPDATE of the period counter). The DRF
+permission class calls `check_access()` alone, so a refused call answers with the right code
+before any reservation; the invoke service then calls `authorize()` with that decision.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agents.models import Agent
+from billing.models import AccountStatus, BillingAccount, Plan, PlanAgent
+from policy.errors import DenyCode, PolicyDenied
+from policy.models import PolicyRule, RuleKind
+from usage import services as usage_services
+
+logger = logging.getLogger(__name__)
+
+LIVE_STATUSES = (AccountStatus.TRIALING, AccountStatus.ACTIVE)
+RATE_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-period quotas (plan + active extra_quota rules); None = unlimited."""
+
+    requests: int | None
+    tokens_input: int | None
+    tokens_output: int | None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"requests": self.requests, "tokens_input": self.tokens_input, "tokens_output": self.tokens_output}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What check_access() established for one (user, agent, channel): nothing reserved yet."""
+
+    user_id: int
+    agent_id: int
+    channel: str
+    account: BillingAccount
+    limits: Limits
+    rate_limit_per_minute: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An allowed call: the account charged, its period counter (by account and period start), the
+    limits that applied and what was reserved — settle or release it once the call is over."""
+
+    account: BillingAccount
+    period_start: datetime
+    period_end: datetime
+    limits: Limits
+    reserved_requests: int
+    reserved_tokens_input: int
+
+
+def active_rules(now: datetime | None = None):
+    """Rules switched on and inside their optional [starts_at, ends_at) window."""
+    now = now or timezone.now()
+    return PolicyRule.objects.filter(
+        Q(is_active=True),
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+    )
+
+
+def rules_for_scope(*, organization_ref, plan_ref, now: datetime | None = None):
+    """Active rules that apply to an organization on a plan: a rule's organization and plan, when set,
+    must both match (either may be an OuterRef)."""
+    return active_rules(now).filter(
+        Q(organization__isnull=True) | Q(organization_id=organization_ref),
+        Q(plan__isnull=True) | Q(plan_id=plan_ref),
+    )
+
+
+def _sum_of(rules, field: str):
+    total = rules.filter(kind=RuleKind.EXTRA_QUOTA).order_by().values("kind").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total[:1]), Value(0))
+
+
+def _account_with_rules(*, organization_id: int, agent_id: int, now: datetime) -> BillingAccount | None:
+    """The organization's billing account, plan, and every rule that bears on this agent: one query."""
+    rules = rules_for_scope(organization_ref=OuterRef("organization_id"), plan_ref=OuterRef("plan_id"), now=now)
+    rate = (
+        rules.filter(kind=RuleKind.RATE_LIMIT, requests_per_minute__isnull=False)
+        .order_by(F("organization_id").asc(nulls_last=True), "requests_per_minute")
+        .values("requests_per_minute")[:1]
+    )
+    return (
+        BillingAccount.objects.select_related("plan")
+        .filter(organization_id=organization_id)
+        .annotate(
+            agent_in_plan=Exists(PlanAgent.objects.filter(plan_id=OuterRef("plan_id"), agent_id=agent_id)),
+            agent_allowed=Exists(rules.filter(kind=RuleKind.ALLOW_AGENT, agent_id=agent_id)),
+            agent_denied=Exists(rules.filter(kind=RuleKind.DENY_AGENT, agent_id=agent_id)),
+            rule_rate_limit=Subquery(rate),
+            extra_requests=_sum_of(rules, "extra_requests"),
+            extra_tokens_input=_sum_of(rules, "extra_tokens_input"),
+            extra_tokens_output=_sum_of(rules, "extra_tokens_output"),
+        )
+        .first()
+    )
+
+
+def check_user(*, user) -> None:
+    if not user.is_active:
+        raise PolicyDenied(DenyCode.USER_INACTIVE, "This account is deactivated.")
+
+
+def check_subscription(*, account: BillingAccount | None, now: datetime) -> BillingAccount:
+    """The organization has a plan and its period is live (trialing/active, not ended)."""
+    if account is None or account.plan_id is None:
+        raise PolicyDenied(DenyCode.NO_SUBSCRIPTION, "The organization has no subscription.")
+    period_live = (
+        account.current_period_start is not None
+        and account.current_period_end is not None
+        and account.current_period_end > now
+    )
+    if account.status not in LIVE_STATUSES or not period_live:
+        raise PolicyDenied(
+            DenyCode.SUBSCRIPTION_INACTIVE,
+            "The subscription is not active.",
+            {"status": account.status},
+        )
+    return account
+
+
+def check_channel(*, account: BillingAccount, channel: str) -> None:
+    if channel not in (account.plan.channels or []):
+        raise PolicyDenied(
+            DenyCode.CHANNEL_NOT_ALLOWED,
+            f"The {account.plan.name} plan does not include the {channel} channel.",
+            {"channel": str(channel)},
+        )
+
+
+def upgrade_plans(*, agent: Agent, exclude_plan_id: int | None) -> list[dict[str, str]]:
+    """Active plans that include `agent`, cheapest-first by display order, so a channel can say which."""
+    plans = Plan.objects.filter(is_active=True, plan_agents__agent_id=agent.pk).exclude(pk=exclude_plan_id)
+    return list(plans.order_by("display_order", "id").values("code", "name"))
+
+
+def check_access(*, user, agent: Agent | None, channel: str, now: datetime | None = None) -> Access:
+    """Every check of SPEC §5 up to (not including) the rate limit and the quota, in order.
+
+    Reads one row set (the account with its plan and the rules for this agent); writes nothing.
+    """
+    now = now or timezone.now()
+    check_user(user=user)
+    if agent is None or not agent.is_active:
+        raise PolicyDenied(DenyCode.AGENT_NOT_FOUND, "Agent not found.")
+    account = None
+    if user.organization_id is not None:
+        account = _account_with_rules(organization_id=user.organization_id, agent_id=agent.pk, now=now)
+    check_subscription(account=account, now=now)
+    if account.agent_denied or not (account.agent_in_plan or account.agent_allowed):
+        raise PolicyDenied(
+            DenyCode.AGENT_NOT_IN_PLAN,
+            f"The {account.plan.name} plan does not include {agent.name}.",
+            {"upgrade_plans": upgrade_plans(agent=agent, exclude_plan_id=account.plan_id)},
+        )
+    check_channel(account=account, channel=channel)
+    plan = account.plan
+    limits = Limits(
+        requests=_plus(plan.quota_requests, account.extra_requests),
+        tokens_input=_plus(plan.quota_tokens_input, account.extra_tokens_input),
+        tokens_output=_plus(plan.quota_tokens_output, account.extra_tokens_output),
+    )
+    rate = account.rule_rate_limit if account.rule_rate_limit is not None else settings.DEFAULT_RATE_LIMIT_PER_MINUTE
+    return Access(
+        user_id=user.pk,
+        agent_id=agent.pk,
+        channel=str(channel),
+        account=account,
+        limits=limits,
+        rate_limit_per_minute=rate or 0,
+    )
+
+
+def _plus(quota: int | None, extra: int) -> int | None:
+    return None if quota is None else quota + (extra or 0)
+
+
+def limits_for(*, account: BillingAccount, now: datetime | None = None) -> Limits:
+    """The quotas an account has this period (plan + active extra_quota rules), for reports."""
+    if account.plan is None:
+        return Limits(0, 0, 0)
+    rules = rules_for_scope(organization_ref=account.organization_id, plan_ref=account.plan_id, now=now)
+    extra = rules.filter(kind=RuleKind.EXTRA_QUOTA).aggregate(
+        requests=Coalesce(Sum("extra_requests"), 0),
+        tokens_input=Coalesce(Sum("extra_tokens_input"), 0),
+        tokens_output=Coalesce(Sum("extra_tokens_output"), 0),
+    )
+    plan = account.plan
+    return Limits(
+        requests=_plus(plan.quota_requests, extra["requests"]),
+        tokens_input=_plus(plan.quota_tokens_input, extra["tokens_input"]),
+        tokens_output=_plus(plan.quota_tokens_output, extra["tokens_output"]),
+    )
+
+
+def check_rate(*, access: Access, now: datetime | None = None) -> None:
+    """Fixed one-minute window per organization in the shared cache (Redis in production, so every
+    app server counts together). add() + incr() are atomic; the count never goes through Python."""
+    limit = access.rate_limit_per_minute
+    if not limit:
+        return
+    timestamp = int((now or timezone.now()).timestamp())
+    window = timestamp // RATE_WINDOW_SECONDS
+    key = f"policy:rate:{access.account.organization_id}:{window}"
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add() and incr()
+        cache.add(key, 1, timeout=RATE_WINDOW_SECONDS + 5)
+        count = 1
+    if count > limit:
+        retry_after = RATE_WINDOW_SECONDS - timestamp % RATE_WINDOW_SECONDS
+        raise PolicyDenied(
+            DenyCode.RATE_LIMITED,
+            f"Too many requests: at most {limit} per minute.",
+            {"retry_after": retry_after, "limit": limit},
+        )
+
+
+def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
+    """Reserve one request and `tokens_input` in the current period's counter, or deny with the metric
+    that is used up. The reservation is one conditional UPDATE, so K quota means at most K calls."""
+    account = access.account
+    reserved = usage_services.reserve(
+        account=account,
+        period_start=account.current_period_start,
+        period_end=account.current_period_end,
+        limits=access.limits.as_dict(),
+        tokens_input=tokens_input,
+    )
+    if not reserved:
+        raise _quota_exceeded(access=access, tokens_input=tokens_input)
+    return Grant(
+        account=account,
+        period_start=account.current_period_start,
+        period_end=account.current_period_end,
+        limits=access.limits,
+        reserved_requests=1,
+        reserved_tokens_input=tokens_input,
+    )
+
+
+def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
+    account = access.account
+    used = usage_services.counter_values(account=account, period_start=account.current_period_start)
+    limits = access.limits
+    metric = "requests"
+    if limits.requests is None or used["requests"] + 1 <= limits.requests:
+        if limits.tokens_input is not None and used["tokens_input"] + tokens_input > limits.tokens_input:
+            metric = "tokens_input"
+        elif limits.tokens_output is not None and used["tokens_output"] >= limits.tokens_output:
+            metric = "tokens_output"
+    return PolicyDenied(
+        DenyCode.QUOTA_EXCEEDED,
+        f"The {metric.replace('_', ' ')} quota of this billing period is used up.",
+        {
+            "metric": metric,
+            "limit": getattr(limits, metric),
+            "used": used[metric],
+            "resets_at": account.current_period_end.isoformat(),
+        },
+    )
+
+
+def authorize(*, user, agent: Agent | None, channel: str, meta: dict[str, Any] | None = None, access=None) -> Grant:
+    """Decide one call (SPEC §5) and, on allow, reserve it. Raises PolicyDenied on the first failed check.
+
+    `meta["tokens_input"]` is the caller's estimate of input tokens to reserve. `access` is a decision
+    check_access() already made for this same call (the API's permission class), reused to save a read.
+    """
+    meta = meta or {}
+    reusable = (
+        access is not None
+        and access.user_id == user.pk
+        and access.agent_id == getattr(agent, "pk", None)
+        and access.channel == str(channel)
+    )
+    if not reusable:
+        access = check_access(user=user, agent=agent, channel=channel)
+    check_rate(access=access)
+    grant = reserve(access=access, tokens_input=int(meta.get("tokens_input", 0)))
+    logger.debug("authorized org=%s agent=%s channel=%s", access.account.organization_id, access.agent_id, channel)
+    return grant

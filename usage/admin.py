@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from usage.models import UsageEvent
+
+
+@admin.register(UsageEvent)
+class UsageEventAdmin(admin.ModelAdmin):
+    """The metering record: read-only, written only by the invoke path."""
+
+    list_display = [
+        "created_at",
+        "organization",
+        "user",
+        "agent",
+        "channel",
+        "outcome",
+        "error_code",
+        "model",
+        "tokens_input",
+        "tokens_output",
+        "latency_ms",
+        "cost_usd",
+    ]
+    list_filter = ["outcome", "channel", "agent", "error_code"]
+    search_fields = ["organization__name", "user__email", "agent__slug", "model", "error_code"]
+    list_select_related = ["organization", "user", "agent"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

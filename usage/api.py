@@ -1,0 +1,30 @@
+"""GET /api/v1/billing/usage: the caller's organization's usage this billing period."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from botgeneric.openapi import ERROR_RESPONSES
+from usage.selectors import usage_summary
+
+
+class MetricOutput(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=["requests", "tokens_input", "tokens_output"])
+    used = serializers.IntegerField()
+    limit = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+
+
+class UsageOutput(serializers.Serializer):
+    metrics = MetricOutput(many=True)
+
+
+class UsageView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: UsageOutput, **ERROR_RESPONSES})
+    def get(self, request):
+        return Response(UsageOutput({"metrics": usage_summary(organization=request.user.organization)}).data)

@@ -1,0 +1,138 @@
+"""Metering: period counters (changed only by conditional UPDATEs) and one UsageEvent per call.
+
+The policy engine decides with `reserve()`; the invoke service settles or releases what was
+reserved once the upstream call is over and records the event.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import F, Q
+
+from agents.models import ModelPrice
+from usage.models import Outcome, PeriodCounter, UsageEvent
+
+logger = logging.getLogger(__name__)
+
+PRICE_CACHE_SECONDS = 60
+_prices: dict[str, tuple[Decimal, Decimal]] = {}
+_prices_loaded_at = 0.0
+_prices_lock = threading.Lock()
+
+
+def _counter(*, account, period_start: datetime):
+    return PeriodCounter.objects.filter(account_id=account.pk, period_start=period_start)
+
+
+def reserve(
+    *, account, period_start: datetime, period_end: datetime, limits: dict[str, int | None], tokens_input: int
+) -> bool:
+    """Add one request and `tokens_input` to the period's counter if that stays within `limits`.
+
+    One conditional UPDATE (`requests + 1 <= limit`, `tokens_input + n <= limit`, `tokens_output < limit`)
+    that PostgreSQL serializes per row: with quota K, at most K concurrent callers get True. The counter
+    of a new period is created on first use (a racing creator is caught by the unique constraint).
+    """
+    condition = Q()
+    if limits["requests"] is not None:
+        condition &= Q(requests__lte=limits["requests"] - 1)
+    if limits["tokens_input"] is not None:
+        condition &= Q(tokens_input__lte=limits["tokens_input"] - tokens_input)
+    if limits["tokens_output"] is not None:
+        condition &= Q(tokens_output__lt=limits["tokens_output"])
+    increment = {"requests": F("requests") + 1, "tokens_input": F("tokens_input") + tokens_input}
+    if _counter(account=account, period_start=period_start).filter(condition).update(**increment):
+        return True
+    _, created = PeriodCounter.objects.get_or_create(
+        account_id=account.pk, period_start=period_start, defaults={"period_end": period_end}
+    )
+    if not created:
+        return False
+    return bool(_counter(account=account, period_start=period_start).filter(condition).update(**increment))
+
+
+def counter_values(*, account, period_start: datetime) -> dict[str, int]:
+    row = _counter(account=account, period_start=period_start).values("requests", "tokens_input", "tokens_output")
+    return row.first() or {"requests": 0, "tokens_input": 0, "tokens_output": 0}
+
+
+def settle(*, account, period_start: datetime, reserved_tokens_input: int, tokens_input: int, tokens_output: int):
+    """Replace the input-token estimate by the real counts. A call may end a little over a token quota;
+    the next reservation is then refused."""
+    _counter(account=account, period_start=period_start).update(
+        tokens_input=F("tokens_input") + (tokens_input - reserved_tokens_input),
+        tokens_output=F("tokens_output") + tokens_output,
+    )
+
+
+def release(*, account, period_start: datetime, reserved_requests: int, reserved_tokens_input: int) -> None:
+    """Give a failed call's reservation back: the customer does not pay for our provider's failure."""
+    _counter(account=account, period_start=period_start).update(
+        requests=F("requests") - reserved_requests,
+        tokens_input=F("tokens_input") - reserved_tokens_input,
+    )
+
+
+def clear_price_cache() -> None:
+    global _prices_loaded_at
+    with _prices_lock:
+        _prices.clear()
+        _prices_loaded_at = 0.0
+
+
+def _price_table() -> dict[str, tuple[Decimal, Decimal]]:
+    """Model prices, re-read at most once a minute: the hot path should not query them on every call."""
+    global _prices_loaded_at
+    now = time.monotonic()
+    if now - _prices_loaded_at > PRICE_CACHE_SECONDS:
+        table = {row.model: (row.input_per_1m, row.output_per_1m) for row in ModelPrice.objects.all()}
+        with _prices_lock:
+            _prices.clear()
+            _prices.update(table)
+            _prices_loaded_at = now
+    return _prices
+
+
+def cost_usd(*, model: str, tokens_input: int, tokens_output: int) -> Decimal:
+    """USD cost of a call by ModelPrice (per 1M tokens); 0 for a model without a price (e.g. demo)."""
+    if not model:
+        return Decimal(0)
+    price = _price_table().get(model)
+    if price is None:
+        return Decimal(0)
+    per_input, per_output = price
+    return (per_input * tokens_input + per_output * tokens_output) / Decimal(1_000_000)
+
+
+def record_event(
+    *,
+    user,
+    agent,
+    channel: str,
+    outcome: Outcome,
+    error_code: str = "",
+    prompt_version=None,
+    model: str = "",
+    tokens_input: int = 0,
+    tokens_output: int = 0,
+    latency_ms: int = 0,
+) -> UsageEvent:
+    """One row per call on any channel: allowed, denied or failed."""
+    charged = outcome == Outcome.OK
+    return UsageEvent.objects.create(
+        organization_id=user.organization_id,
+        user_id=user.pk,
+        agent_id=getattr(agent, "pk", None),
+        prompt_version_id=getattr(prompt_version, "pk", None),
+        channel=channel,
+        model=model,
+        outcome=outcome,
+        error_code=error_code,
+        tokens_input=tokens_input,
+        tokens_output=tokens_output,
+        latency_ms=latency_ms,
+        cost_usd=cost_usd(model=model, tokens_input=tokens_input, tokens_output=tokens_output) if charged else 0,
+    )
