@@ -232,7 +232,9 @@ def store_exchange(
         )
     Message.objects.bulk_create(
         [
-            Message(conversation=conversation, role=MessageRole.USER, content=input, tokens_input=completion.tokens_input),
+            Message(
+                conversation=conversation, role=MessageRole.USER, content=input, tokens_input=completion.tokens_input
+            ),
             Message(
                 conversation=conversation,
                 role=MessageRole.ASSISTANT,

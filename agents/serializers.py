@@ -34,7 +34,7 @@ class InvokeInput(serializers.Serializer):
         return value
 
 
-class UsageOutput(serializers.Serializer):
+class InvokeUsageOutput(serializers.Serializer):
     tokens_input = serializers.IntegerField()
     tokens_output = serializers.IntegerField()
     latency_ms = serializers.IntegerField()
@@ -44,7 +44,7 @@ class InvokeOutput(serializers.Serializer):
     output = serializers.CharField()
     conversation_id = serializers.IntegerField(source="conversation.pk")
     prompt_version = serializers.IntegerField()
-    usage = UsageOutput(source="*")
+    usage = InvokeUsageOutput(source="*")
     demo = serializers.BooleanField(source="is_demo", required=False, help_text="Present (true) for demo answers.")
 
     def to_representation(self, result):

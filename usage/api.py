@@ -10,7 +10,7 @@ from botgeneric.openapi import ERROR_RESPONSES
 from usage.selectors import usage_summary
 
 
-class MetricOutput(serializers.Serializer):
+class UsageMetricOutput(serializers.Serializer):
     metric = serializers.ChoiceField(choices=["requests", "tokens_input", "tokens_output"])
     used = serializers.IntegerField()
     limit = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
@@ -18,13 +18,13 @@ class MetricOutput(serializers.Serializer):
     period_end = serializers.DateTimeField()
 
 
-class UsageOutput(serializers.Serializer):
-    metrics = MetricOutput(many=True)
+class UsageSummaryOutput(serializers.Serializer):
+    metrics = UsageMetricOutput(many=True)
 
 
 class UsageView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: UsageOutput, **ERROR_RESPONSES})
+    @extend_schema(responses={200: UsageSummaryOutput, **ERROR_RESPONSES})
     def get(self, request):
-        return Response(UsageOutput({"metrics": usage_summary(organization=request.user.organization)}).data)
+        return Response(UsageSummaryOutput({"metrics": usage_summary(organization=request.user.organization)}).data)

@@ -15,6 +15,7 @@ Command line: `python -m testing.fakes.openai_upstream --port 9100 --latency-ms 
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import re
 import threading
@@ -91,16 +92,16 @@ class FakeOpenAI:
             await asyncio.sleep(self.latency_ms / 1000)
 
     async def _hang(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=HANG_SECONDS)
-        except TimeoutError:
-            pass
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:
             body = await request.json()
         except ValueError:
-            return web.json_response({"error": {"message": "body is not JSON", "type": "invalid_request_error"}}, status=400)
+            return web.json_response(
+                {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}, status=400
+            )
         self._record(request, body)
         messages = body.get("messages") or []
         user_messages = [m for m in messages if m.get("role") == "user"]
@@ -121,9 +122,18 @@ class FakeOpenAI:
             reply = (reply + " " + "lorem ipsum " * (reply_chars // 12 + 1))[:reply_chars]
         prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
         completion_tokens = _tokens(reply)
-        choices = [] if mode == "empty" else [
-            {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop", "logprobs": None}
-        ]
+        choices = (
+            []
+            if mode == "empty"
+            else [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ]
+        )
         return web.json_response(
             {
                 "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
