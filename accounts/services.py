@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuthProvider, Role, User
@@ -112,3 +113,72 @@ def update_profile(*, user: User, name: str | None = None, locale: str | None = 
 
 def set_locale(*, user: User, locale: str) -> User:
     return update_profile(user=user, locale=locale)
+
+
+def get_or_create_telegram_user(*, telegram_id: int, name: str = "", locale: str = "en") -> User:
+    """The account behind a Telegram identity, created through register_user on first contact.
+
+    The bot and the web Login Widget both land here, so one Telegram user is one account.
+    Two first messages racing each other are settled by the unique telegram_id: the loser's
+    transaction rolls back inside register_user and it reads the winner's row.
+    """
+    user = User.objects.filter(telegram_id=telegram_id).first()
+    if user is not None:
+        return user
+    if locale not in settings.SUPPORTED_LOCALES:
+        locale = settings.LANGUAGE_CODE
+    try:
+        return register_user(
+            email=None,
+            password=None,
+            locale=locale,
+            name=name[:150],
+            auth_provider=AuthProvider.TELEGRAM,
+            telegram_id=telegram_id,
+        )
+    except AccountError:
+        user = User.objects.filter(telegram_id=telegram_id).first()
+        if user is None:
+            raise
+        return user
+
+
+def attach_email(*, user: User, email: str) -> User:
+    """Give an account (typically a Telegram one) an e-mail login; an address in use elsewhere is refused.
+
+    Accounts are never merged silently: the owner of the other account has to act from there.
+    """
+    normalized = normalize_email(email)
+    try:
+        validate_email(normalized or "")
+    except ValidationError:
+        raise AccountError(
+            "invalid_email", "Enter a valid e-mail address.", extra={"fields": {"email": ["Enter a valid e-mail."]}}
+        ) from None
+    if user.email == normalized:
+        return user
+    taken = AccountError(
+        "email_taken",
+        "An account with this e-mail already exists.",
+        extra={"fields": {"email": ["An account with this e-mail already exists."]}},
+    )
+    if User.objects.filter(email__iexact=normalized).exclude(pk=user.pk).exists():
+        raise taken
+    before = {"email": user.email, "email_verified": user.email_verified}
+    try:
+        with transaction.atomic():
+            user.email = normalized
+            user.email_verified = False
+            user.save(update_fields=["email", "email_verified"])
+            record_audit(
+                action="user.email_attached",
+                target=user,
+                organization=user.organization,
+                actor=user,
+                before={"email": before["email"]},
+                after={"email": normalized},
+            )
+    except IntegrityError:
+        user.email, user.email_verified = before["email"], before["email_verified"]
+        raise taken from None
+    return user

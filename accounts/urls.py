@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import api
+from accounts import api, telegram_api
 
 urlpatterns = [
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
@@ -9,4 +9,5 @@ urlpatterns = [
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/profile", api.ProfileView.as_view(), name="auth-profile"),
     path("auth/locale", api.LocaleView.as_view(), name="auth-locale"),
+    path("auth/telegram", telegram_api.TelegramLoginView.as_view(), name="auth-telegram"),
 ]

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from channels_tg import views
+
+app_name = "channels_tg"
+
+urlpatterns = [
+    path("webhook/", views.webhook, name="webhook"),
+]

@@ -297,6 +297,15 @@ YOOKASSA_TRUSTED_PROXY_HOPS = env.int("YOOKASSA_TRUSTED_PROXY_HOPS", default=0)
 YOOKASSA_RECEIPTS = env.bool("YOOKASSA_RECEIPTS", default=False)
 YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 
+# Telegram channel (channels_tg): the bot token, the webhook secret Telegram echoes in
+# X-Telegram-Bot-Api-Secret-Token, an optional self-hosted Bot API server, and voice limits.
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_API_SERVER = env.str("TELEGRAM_API_SERVER", default="")
+TELEGRAM_VOICE_MAX_SECONDS = env.int("TELEGRAM_VOICE_MAX_SECONDS", default=120)
+TELEGRAM_LOGIN_MAX_AGE_SECONDS = env.int("TELEGRAM_LOGIN_MAX_AGE_SECONDS", default=86400)
+TELEGRAM_CHECKOUT_RETURN_URL = env.str("TELEGRAM_CHECKOUT_RETURN_URL", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,40 @@
+"""Webhook mode: Telegram POSTs each update here; it goes to the same dispatcher the polling worker uses."""
+
+import hmac
+import json
+import logging
+
+from aiogram.types import Update
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from pydantic import ValidationError
+
+from channels_tg.bot import build_bot, get_dispatcher
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+async def webhook(request: HttpRequest) -> HttpResponse:
+    """Accept an update only with the secret set in setWebhook(secret_token=…); answer 200 once handled.
+
+    The update is handled before answering, so Telegram re-sends it if the process dies midway.
+    """
+    secret = settings.TELEGRAM_WEBHOOK_SECRET
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not secret or not settings.TELEGRAM_BOT_TOKEN or not hmac.compare_digest(given.encode(), secret.encode()):
+        return HttpResponseForbidden()
+    try:
+        payload = json.loads(request.body)
+        update = Update.model_validate(payload)
+    except (ValueError, ValidationError):
+        return HttpResponseBadRequest()
+    bot = build_bot()
+    try:
+        await get_dispatcher().feed_update(bot, update)
+    finally:
+        await bot.session.close()
+    return HttpResponse()
