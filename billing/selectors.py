@@ -1,13 +1,26 @@
-"""Reads for billing, always scoped to one organization."""
+"""Reads for billing: the public plan list, and account reads always scoped to one organization."""
 
 from itertools import islice
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from billing.models import BillingAccount, Payment
+from agents.models import Agent
+from billing.models import BillingAccount, Payment, Plan, PlanPrice
 from tenants.models import AuditEvent
 
 HISTORY_ACTIONS = Q(action__startswith="subscription.") | Q(action__startswith="payment.")
+
+
+def active_plans() -> QuerySet[Plan]:
+    """Plans customers can buy, in display order, with prices and active agents prefetched."""
+    return (
+        Plan.objects.filter(is_active=True)
+        .order_by("display_order", "id")
+        .prefetch_related(
+            Prefetch("prices", queryset=PlanPrice.objects.order_by("currency")),
+            Prefetch("agents", queryset=Agent.objects.filter(is_active=True).order_by("name")),
+        )
+    )
 
 
 def account_for(*, organization) -> BillingAccount | None:

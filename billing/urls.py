@@ -1,8 +1,10 @@
 from django.urls import path
 
 from billing import api
+from billing.plans_api import PlanListView
 
 urlpatterns = [
+    path("billing/plans", PlanListView.as_view(), name="billing-plans"),
     path("billing/account", api.AccountView.as_view(), name="billing-account"),
     path("billing/subscribe", api.SubscribeView.as_view(), name="billing-subscribe"),
     path("billing/cancel", api.CancelView.as_view(), name="billing-cancel"),

@@ -23,8 +23,8 @@ def _invalid(field: str, reason: str) -> PromptError:
     return PromptError(PromptErrorCode.INVALID_VERSION.value, reason, 400, {"fields": {field: [reason]}})
 
 
-def _clean_content(changes: dict[str, Any]) -> dict[str, Any]:
-    """Validate the content fields present in `changes`; unknown keys are a programming error."""
+def clean_content(changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate the content fields present in `changes` (services and admin forms share these rules)."""
     unknown = set(changes) - set(CONTENT_FIELDS)
     if unknown:
         raise TypeError(f"Not prompt version fields: {', '.join(sorted(unknown))}")
@@ -60,7 +60,7 @@ def _lock_version(version: PromptVersion) -> PromptVersion:
 
 def create_draft(*, agent: Agent, actor=None, system_prompt: str, **content: Any) -> PromptVersion:
     """Create the agent's next version as a draft; the number is max + 1 under the agent lock."""
-    cleaned = _clean_content({"system_prompt": system_prompt, **content})
+    cleaned = clean_content({"system_prompt": system_prompt, **content})
     with transaction.atomic():
         _lock_agent(agent.pk)
         last = PromptVersion.objects.filter(agent_id=agent.pk).order_by("-version").values_list("version", flat=True)
@@ -76,7 +76,7 @@ def create_draft(*, agent: Agent, actor=None, system_prompt: str, **content: Any
 
 def update_draft(*, version: PromptVersion, actor=None, **changes: Any) -> PromptVersion:
     """Change a draft's content. Published (active or archived) versions are immutable."""
-    cleaned = _clean_content(changes)
+    cleaned = clean_content(changes)
     with transaction.atomic():
         locked = _lock_version(version)
         if locked.status != Status.DRAFT:

@@ -33,3 +33,69 @@ def test_a_key_encrypted_under_another_secret_reads_as_empty(settings):
     provider = LLMProviderFactory(openai=True, api_key="sk-stored")
     settings.SECRET_KEY = "another-secret-" + "x" * 50
     assert provider_api_key(provider) == ""
+
+
+PROVIDERS = "/admin/agents/llmprovider/"
+
+
+@pytest.fixture
+def console(client):
+    from accounts.tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _provider_form(console, url):
+    from testing.admin_forms import admin_form_data
+
+    return admin_form_data(console.get(url).content.decode(), "llmprovider_form")
+
+
+def test_operator_adds_a_provider_and_the_key_is_never_shown_again(console, caplog):
+    data = _provider_form(console, PROVIDERS + "add/")
+    data.update({"name": "openrouter", "kind": "openai", "base_url": "https://openrouter.example/v1"})
+    data["api_key"] = "sk-admin-typed-777"
+    response = console.post(PROVIDERS + "add/", data)
+    assert response.status_code == 302
+    provider = LLMProvider.objects.get(name="openrouter")
+    assert provider_api_key(provider) == "sk-admin-typed-777"
+
+    change_page = console.get(f"{PROVIDERS}{provider.pk}/change/").content.decode()
+    listing = console.get(PROVIDERS).content.decode()
+    for page in (change_page, listing):
+        assert "sk-admin-typed-777" not in page
+        assert provider.api_key_encrypted not in page
+    assert 'alt="True"' in listing
+    assert "sk-admin-typed-777" not in caplog.text
+
+
+def test_saving_without_a_key_keeps_it_and_the_clear_box_removes_it(console):
+    provider = LLMProviderFactory(openai=True, api_key="sk-keep")
+    url = f"{PROVIDERS}{provider.pk}/change/"
+    data = _provider_form(console, url)
+    data["timeout"] = "12"
+    assert console.post(url, data).status_code == 302
+    provider.refresh_from_db()
+    assert (provider.timeout, provider_api_key(provider)) == (12.0, "sk-keep")
+
+    data["clear_api_key"] = "on"
+    assert console.post(url, data).status_code == 302
+    provider.refresh_from_db()
+    assert not has_api_key(provider)
+
+
+def test_a_second_default_provider_is_refused_with_a_clear_message(console):
+    LLMProviderFactory(name="current-default", is_default=True)
+    data = _provider_form(console, PROVIDERS + "add/")
+    data.update({"name": "another", "kind": "demo", "is_default": "on"})
+    response = console.post(PROVIDERS + "add/", data)
+    assert response.status_code == 200
+    assert "current-default is the default provider" in response.content.decode()
+
+
+def test_model_price_list_renders(console):
+    from agents.tests.factories import ModelPriceFactory
+
+    ModelPriceFactory(model="gpt-4o-mini")
+    assert "gpt-4o-mini" in console.get("/admin/agents/modelprice/").content.decode()

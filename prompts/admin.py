@@ -1,0 +1,215 @@
+"""Operator console for prompt versions. Every write goes through prompts.services.
+
+Published (active or archived) versions open as read-only pages with a diff against
+the previous version; a change to them is a new draft ("Duplicate as draft").
+"""
+
+import difflib
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.utils.html import format_html
+
+from prompts import services
+from prompts.errors import PromptError
+from prompts.models import CONTENT_FIELDS, PromptVersion, Status
+
+_WIDGETS = {
+    "system_prompt": forms.Textarea(attrs={"rows": 8, "cols": 80}),
+    "template": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+}
+
+
+class PromptContentForm(forms.ModelForm):
+    """Applies the services' content rules so a bad template is a form error, not a 500."""
+
+    def clean(self):
+        cleaned = super().clean()
+        content = {name: cleaned[name] for name in CONTENT_FIELDS if name in cleaned and name in self.changed_data}
+        try:
+            services.clean_content(content)
+        except PromptError as exc:
+            for field, reasons in exc.extra.get("fields", {"__all__": [exc.detail]}).items():
+                self.add_error(field if field in self.fields else None, reasons)
+        return cleaned
+
+
+class PromptVersionInlineForm(PromptContentForm):
+    class Meta:
+        model = PromptVersion
+        fields = list(CONTENT_FIELDS)
+        widgets = {
+            "system_prompt": forms.Textarea(attrs={"rows": 4, "cols": 50}),
+            "template": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+            "note": forms.TextInput(attrs={"size": 16}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.status != Status.DRAFT:
+            # Disabled fields ignore whatever is posted, so a published row cannot change here.
+            for field in self.fields.values():
+                field.disabled = True
+
+
+class PromptVersionInline(admin.TabularInline):
+    """Versions on the agent page; the agent admin saves new and changed drafts through the services."""
+
+    model = PromptVersion
+    form = PromptVersionInlineForm
+    fields = ["version", "status", *CONTENT_FIELDS]
+    readonly_fields = ["version", "status"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-version"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("provider")
+
+
+def save_inline_versions(*, request, agent, formset) -> None:
+    """Create drafts for new inline rows and update changed drafts, through the services."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        if not form.has_changed() or not form.is_valid():
+            continue
+        content = {name: form.cleaned_data[name] for name in CONTENT_FIELDS if name in form.cleaned_data}
+        if form.instance.pk is None:
+            formset.new_objects.append(services.create_draft(agent=agent, actor=request.user, **content))
+        else:
+            version = services.update_draft(version=form.instance, actor=request.user, **content)
+            formset.changed_objects.append((version, form.changed_data))
+
+
+class PromptVersionForm(PromptContentForm):
+    class Meta:
+        model = PromptVersion
+        fields = ["agent", *CONTENT_FIELDS]
+        widgets = _WIDGETS
+
+
+def _content_text(version: PromptVersion) -> list[str]:
+    lines = [f"model: {version.model}", f"provider: {version.provider or '(default)'}"]
+    lines += [f"temperature: {version.temperature}", f"max_tokens: {version.max_tokens}", "", "[system prompt]"]
+    lines += version.system_prompt.splitlines() + ["", "[template]"] + version.template.splitlines()
+    return lines
+
+
+@admin.register(PromptVersion)
+class PromptVersionAdmin(admin.ModelAdmin):
+    form = PromptVersionForm
+    list_display = [
+        "agent",
+        "version",
+        "status",
+        "model",
+        "provider",
+        "temperature",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+    list_display_links = ["agent", "version"]
+    list_filter = ["status", "agent", "model"]
+    list_select_related = ["agent", "provider", "created_by"]
+    search_fields = ["agent__name", "agent__slug", "note", "model"]
+    ordering = ["agent__name", "-version"]
+    actions = ["activate", "duplicate", "archive"]
+    list_max_show_all = 1000
+    fieldsets = [
+        (None, {"fields": ["agent", "version", "status", "note"]}),
+        ("Prompt", {"fields": ["system_prompt", "template"]}),
+        ("Model", {"fields": ["model", "provider", "temperature", "max_tokens"]}),
+        ("History", {"fields": ["created_by", "created_at", "activated_at", "diff_with_previous"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["version", "status", "created_by", "created_at", "activated_at", "diff_with_previous"]
+        return readonly + ["agent"] if obj is not None else readonly
+
+    def has_change_permission(self, request, obj=None):
+        """Published versions open read-only (Django's view-only page); posting to them is refused."""
+        if obj is not None and obj.status != Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Bulk delete would remove published history; drafts are deleted one by one from their page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        content = {name: form.cleaned_data[name] for name in CONTENT_FIELDS if name in form.cleaned_data}
+        if change:
+            saved = services.update_draft(version=obj, actor=request.user, **content)
+        else:
+            saved = services.create_draft(agent=form.cleaned_data["agent"], actor=request.user, **content)
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+    @admin.display(description="Changes against the previous version")
+    def diff_with_previous(self, obj: PromptVersion) -> str:
+        if obj.pk is None:
+            return "-"
+        previous = (
+            PromptVersion.objects.select_related("provider")
+            .filter(agent_id=obj.agent_id, version__lt=obj.version)
+            .order_by("-version")
+            .first()
+        )
+        if previous is None:
+            return "First version."
+        diff = "\n".join(
+            difflib.unified_diff(
+                _content_text(previous),
+                _content_text(obj),
+                fromfile=f"v{previous.version}",
+                tofile=f"v{obj.version}",
+                lineterm="",
+            )
+        )
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', diff or "No changes.")
+
+    @admin.action(description="Activate (the previous active version is archived; older = rollback)")
+    def activate(self, request, queryset: QuerySet[PromptVersion]):
+        by_agent: dict[int, list[PromptVersion]] = {}
+        for version in queryset.select_related("agent"):
+            by_agent.setdefault(version.agent_id, []).append(version)
+        for versions in by_agent.values():
+            if len(versions) > 1:
+                self.message_user(
+                    request,
+                    f"{versions[0].agent}: select only one version to activate; nothing changed for this agent.",
+                    messages.ERROR,
+                )
+                continue
+            version = services.activate_version(version=versions[0], actor=request.user)
+            self.message_user(request, f"{version.agent}: version {version.version} is now active.", messages.SUCCESS)
+
+    @admin.action(description="Duplicate as a new draft")
+    def duplicate(self, request, queryset: QuerySet[PromptVersion]):
+        for version in queryset.select_related("agent", "provider").order_by("agent_id", "version"):
+            copy = services.duplicate_version(version=version, actor=request.user)
+            self.message_user(
+                request,
+                f"{copy.agent}: version {copy.version} created as a draft of v{version.version}.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Archive")
+    def archive(self, request, queryset: QuerySet[PromptVersion]):
+        for version in queryset.select_related("agent").order_by("agent_id", "version"):
+            was_active = version.status == Status.ACTIVE
+            services.archive_version(version=version, actor=request.user)
+            level = messages.WARNING if was_active else messages.SUCCESS
+            suffix = " The agent has no active prompt now." if was_active else ""
+            self.message_user(request, f"{version.agent}: version {version.version} archived.{suffix}", level)
