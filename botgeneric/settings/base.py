@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "billing.models.AccountStatus",
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "PaymentProviderEnum": "billing.models.PaymentProvider",
+        "ChannelEnum": "agents.models.Channel",
     },
 }
 
