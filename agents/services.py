@@ -1,8 +1,7 @@
 """The invoke service: the one path every channel (API, web, Telegram, OpenAI-compatible) calls.
 
 authorize (reserve) → runtime → settle + UsageEvent. No transaction is open during the upstream
-call: the reservation is a single UPDATE that commits at once, and the recording afterwards is one
-short transaction.
+call: the reservation is a single UPDATE that commits at once.
 """
 
 import logging
@@ -76,28 +75,30 @@ def invoke(
     except DomainError as failure:
         _record_failure(grant=grant, user=user, agent=agent, channel=channel, call=call, failure=failure)
         raise
-    with transaction.atomic():
-        conversation = runtime.store_exchange(
-            conversation=conversation, user=user, agent=agent, channel=channel, input=input, completion=completion
-        )
-        usage_services.settle(
-            account=grant.account,
-            period_start=grant.period_start,
-            reserved_tokens_input=grant.reserved_tokens_input,
-            tokens_input=completion.tokens_input,
-            tokens_output=completion.tokens_output,
-        )
-        usage_services.record_event(
-            user=user,
-            agent=agent,
-            channel=channel,
-            outcome=Outcome.OK,
-            prompt_version=call.version,
-            model="demo" if completion.is_demo else call.model,
-            tokens_input=completion.tokens_input,
-            tokens_output=completion.tokens_output,
-            latency_ms=completion.latency_ms,
-        )
+    # Three single-statement writes, no wrapping transaction: each is atomic on its own, the hot
+    # path stays within its query budget (BEGIN/COMMIT are round trips too), and no lock is held
+    # across them. The exchange is stored first so the customer never pays for an answer we lost.
+    conversation = runtime.store_exchange(
+        conversation=conversation, user=user, agent=agent, channel=channel, input=input, completion=completion
+    )
+    usage_services.settle(
+        account=grant.account,
+        period_start=grant.period_start,
+        reserved_tokens_input=grant.reserved_tokens_input,
+        tokens_input=completion.tokens_input,
+        tokens_output=completion.tokens_output,
+    )
+    usage_services.record_event(
+        user=user,
+        agent=agent,
+        channel=channel,
+        outcome=Outcome.OK,
+        prompt_version=call.version,
+        model="demo" if completion.is_demo else call.model,
+        tokens_input=completion.tokens_input,
+        tokens_output=completion.tokens_output,
+        latency_ms=completion.latency_ms,
+    )
     return InvokeResult(
         output=completion.output,
         conversation=conversation,
