@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("billing.urls")),
     path("", include("usage.urls")),
     path("", include("policy.urls")),
+    path("openai/", include("agents.openai_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
