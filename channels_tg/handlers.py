@@ -3,15 +3,20 @@
 Handlers receive `tg_chat` (the chat row with its user and agent) from AccountMiddleware.
 """
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from billing.models import PaymentProvider
 from botgeneric.errors import DomainError
 from channels_tg import services, texts
 from channels_tg.models import TelegramChat
@@ -19,6 +24,37 @@ from channels_tg.models import TelegramChat
 logger = logging.getLogger(__name__)
 
 LOCALE_NAMES = {"en": "English", "ru": "Русский"}
+# Telegram shows "typing…" for five seconds; refresh it a little sooner while the agent thinks.
+TYPING_REFRESH_SECONDS = 4.5
+
+
+async def run_long(function, **kwargs):
+    """A service call that waits on an upstream (LLM, speech): off the shared ORM thread."""
+    return await sync_to_async(services.in_own_thread(function), thread_sensitive=False)(**kwargs)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" until the block ends. The first action is awaited, so a blocked bot fails here;
+    a failed refresh only stops the refreshing."""
+    await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH_SECONDS)
+            try:
+                await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+            except TelegramAPIError:
+                logger.info("typing refresh failed for chat %s", chat_id, exc_info=True)
+                return
+
+    task = asyncio.create_task(refresh())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def send_text(bot: Bot, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
@@ -37,7 +73,82 @@ def _keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 async def cmd_start(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     user = tg_chat.user
-    await send_text(bot, tg_chat.chat_id, texts.greeting(locale=user.locale, name=user.name, plan_line=""))
+    account = await sync_to_async(services.billing_account)(chat=tg_chat)
+    plan_line = texts.plan_line(locale=user.locale, account=account)
+    await send_text(bot, tg_chat.chat_id, texts.greeting(locale=user.locale, name=user.name, plan_line=plan_line))
+
+
+async def cmd_agents(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    locale = tg_chat.user.locale
+    agents = await sync_to_async(services.telegram_agents)(chat=tg_chat)
+    if not agents:
+        await send_text(bot, tg_chat.chat_id, texts.no_agents(locale=locale))
+        return
+    rows = [(("✓ " if agent.pk == tg_chat.agent_id else "") + agent.name, f"agent:{agent.pk}") for agent in agents]
+    await send_text(bot, tg_chat.chat_id, texts.choose_agent(locale=locale), _keyboard(rows))
+
+
+async def on_agent_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramChat) -> None:
+    await callback.answer()
+    locale = tg_chat.user.locale
+    try:
+        chat = await sync_to_async(services.choose_agent)(chat=tg_chat, agent_id=_int(callback.data))
+    except DomainError as error:
+        await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
+        return
+    await send_text(bot, chat.chat_id, texts.agent_chosen(locale=locale, agent_name=chat.agent.name))
+
+
+async def cmd_plan(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    overview = await sync_to_async(services.account_overview)(chat=tg_chat)
+    text = texts.plan_status(locale=tg_chat.user.locale, account=overview.account, usage=overview.usage)
+    await send_text(bot, tg_chat.chat_id, text)
+
+
+async def cmd_subscribe(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    locale = tg_chat.user.locale
+    plans = await sync_to_async(services.plans_for_sale)()
+    if not plans:
+        await send_text(bot, tg_chat.chat_id, texts.no_plans(locale=locale))
+        return
+    if not services.payment_providers():
+        await send_text(bot, tg_chat.chat_id, texts.payments_unavailable(locale=locale))
+        return
+    rows = [(texts.plan_button(locale=locale, plan=plan), f"plan:{plan.code}") for plan in plans]
+    await send_text(bot, tg_chat.chat_id, texts.choose_plan(locale=locale), _keyboard(rows))
+
+
+async def on_plan_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramChat) -> None:
+    await callback.answer()
+    plan_code = callback.data.split(":", 1)[1]
+    providers = services.payment_providers()
+    if len(providers) == 1:
+        await _subscribe(bot, tg_chat, plan_code, providers[0])
+        return
+    if not providers:
+        await send_text(bot, tg_chat.chat_id, texts.payments_unavailable(locale=tg_chat.user.locale))
+        return
+    rows = [(PaymentProvider(name).label, f"pay:{plan_code}:{name}") for name in providers]
+    await send_text(bot, tg_chat.chat_id, texts.choose_provider(locale=tg_chat.user.locale), _keyboard(rows))
+
+
+async def on_provider_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramChat) -> None:
+    await callback.answer()
+    _, plan_code, provider = callback.data.split(":", 2)
+    await _subscribe(bot, tg_chat, plan_code, provider)
+
+
+async def _subscribe(bot: Bot, tg_chat: TelegramChat, plan_code: str, provider: str) -> None:
+    locale = tg_chat.user.locale
+    try:
+        result = await run_long(services.subscribe, chat=tg_chat, plan_code=plan_code, provider=provider)
+    except DomainError as error:
+        await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
+        return
+    if result.checkout_url:
+        await send_text(bot, tg_chat.chat_id, texts.checkout_link(locale=locale, url=result.checkout_url))
+    else:
+        await send_text(bot, tg_chat.chat_id, texts.subscribed(locale=locale, account=result.account))
 
 
 async def cmd_help(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
@@ -87,6 +198,44 @@ async def cmd_register(message: Message, bot: Bot, tg_chat: TelegramChat, comman
     await send_text(bot, tg_chat.chat_id, texts.email_attached(locale=locale, email=user.email))
 
 
+async def on_text(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    if tg_chat.agent_id is None:
+        await send_text(bot, tg_chat.chat_id, texts.choose_agent_first(locale=tg_chat.user.locale))
+        return
+    await _answer(bot, tg_chat, message.text)
+
+
+async def on_voice(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    locale = tg_chat.user.locale
+    limit = settings.TELEGRAM_VOICE_MAX_SECONDS
+    if message.voice.duration > limit:
+        await send_text(bot, tg_chat.chat_id, texts.voice_too_long(locale=locale, max_seconds=limit))
+        return
+    if tg_chat.agent_id is None:
+        await send_text(bot, tg_chat.chat_id, texts.choose_agent_first(locale=locale))
+        return
+    async with typing(bot, tg_chat.chat_id):
+        audio = await bot.download(message.voice.file_id)
+        try:
+            spoken = await run_long(services.transcribe_voice, chat=tg_chat, audio=audio.read(), filename="voice.ogg")
+        except DomainError as error:
+            await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
+            return
+    await send_text(bot, tg_chat.chat_id, texts.you_said(locale=locale, text=spoken))
+    await _answer(bot, tg_chat, spoken)
+
+
+async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:
+    """Ask the chat's agent and send the answer, or the reason there is none, in words."""
+    try:
+        async with typing(bot, tg_chat.chat_id):
+            result = await run_long(services.ask, chat=tg_chat, text=text)
+    except DomainError as error:
+        await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=tg_chat.user.locale))
+        return
+    await send_text(bot, tg_chat.chat_id, result.output)
+
+
 async def on_other_message(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     await send_text(bot, tg_chat.chat_id, texts.unsupported_message(locale=tg_chat.user.locale))
 
@@ -108,6 +257,12 @@ async def on_error(event: ErrorEvent, bot: Bot, tg_chat: TelegramChat | None = N
     return True
 
 
+def _int(callback_data: str) -> int:
+    """The id after the prefix of a button's data; garbage becomes 0, which no row has."""
+    value = callback_data.split(":", 1)[1]
+    return int(value) if value.isdigit() else 0
+
+
 def _chat_id_of(event: ErrorEvent) -> int | None:
     update = event.update
     if update.message:
@@ -122,9 +277,18 @@ def build_router() -> Router:
     router = Router(name="channels_tg")
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_agents, Command("agents"))
+    router.message.register(cmd_plan, Command("plan"))
+    router.message.register(cmd_subscribe, Command("subscribe"))
     router.message.register(cmd_new, Command("new"))
     router.message.register(cmd_locale, Command("locale"))
     router.message.register(cmd_register, Command("register"))
     router.callback_query.register(on_locale_button, F.data.startswith("locale:"))
+    router.callback_query.register(on_agent_button, F.data.startswith("agent:"))
+    router.callback_query.register(on_plan_button, F.data.startswith("plan:"))
+    router.callback_query.register(on_provider_button, F.data.startswith("pay:"))
+    router.message.register(cmd_help, F.text.startswith("/"))
+    router.message.register(on_text, F.text)
+    router.message.register(on_voice, F.voice)
     router.message.register(on_other_message)
     return router

@@ -7,10 +7,24 @@ DomainErrors travel back to the handlers, which put them into words (channels_tg
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connections
+
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
+from agents import transcription
+from agents.models import Agent, Channel
+from agents.selectors import access_agent, with_active_prompt
+from agents.services import InvokeResult, invoke
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.models import BillingAccount, Plan
+from billing.providers import enabled_providers
 from botgeneric.errors import DomainError
 from channels_tg.models import TelegramChat
+from policy.selectors import agents_for
+from policy.services import check_access
+from usage.selectors import usage_summary
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +82,97 @@ def change_locale(*, chat: TelegramChat, locale: str) -> User:
 
 def register_email(*, chat: TelegramChat, email: str) -> User:
     return attach_email(user=chat.user, email=email)
+
+
+def telegram_agents(*, chat: TelegramChat) -> list[Agent]:
+    """The agents the policy lets this user call on Telegram, for the /agents keyboard."""
+    return list(agents_for(user=chat.user, channel=Channel.TELEGRAM).order_by("name"))
+
+
+def choose_agent(*, chat: TelegramChat, agent_id: int) -> TelegramChat:
+    """Make `agent_id` the chat's agent (a new conversation starts). A stale button for an agent the
+    plan no longer includes is refused by the policy, with its reason."""
+    agent = access_agent(agent_id=agent_id)
+    check_access(user=chat.user, agent=agent, channel=Channel.TELEGRAM)
+    chat.agent, chat.conversation = agent, None
+    chat.save(update_fields=["agent", "conversation", "updated_at"])
+    return chat
+
+
+def _chat_agent(chat: TelegramChat) -> Agent:
+    if chat.agent_id is None:
+        raise TelegramChannelError("no_agent", "Choose an agent first.")
+    return with_active_prompt(Agent.objects.filter(pk=chat.agent_id)).get()
+
+
+def ask(*, chat: TelegramChat, text: str) -> InvokeResult:
+    """Send `text` to the chat's agent in the running conversation (a new one on the first message)."""
+    agent = _chat_agent(chat)
+    result = invoke(user=chat.user, agent=agent, channel=Channel.TELEGRAM, input=text, conversation=chat.conversation)
+    if chat.conversation_id != result.conversation.pk:
+        chat.conversation = result.conversation
+        chat.save(update_fields=["conversation", "updated_at"])
+    return result
+
+
+def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> str:
+    """What the voice message says. The policy is asked first, so a denied user costs no transcription."""
+    agent = _chat_agent(chat)
+    check_access(user=chat.user, agent=agent, channel=Channel.TELEGRAM)
+    return transcription.transcribe(agent=agent, audio=audio, filename=filename)
+
+
+def in_own_thread(function):
+    """Wrap a long service call (an LLM round trip) to run off the shared ORM thread.
+
+    sync_to_async(thread_sensitive=True) runs every ORM call of the process on one thread, so a
+    ten-second answer for one chat would stall every other chat. Wrapped calls run on a pool thread
+    (sync_to_async(..., thread_sensitive=False)) with a connection of their own, closed afterwards so
+    pool threads never hold connections; opening one costs little next to a model's answer.
+    """
+
+    def run(**kwargs):
+        try:
+            return function(**kwargs)
+        finally:
+            connections.close_all()
+
+    return run
+
+
+@dataclass
+class AccountOverview:
+    account: BillingAccount | None
+    usage: list[dict]
+
+
+def billing_account(*, chat: TelegramChat) -> BillingAccount | None:
+    return billing_selectors.account_for(organization=chat.user.organization)
+
+
+def account_overview(*, chat: TelegramChat) -> AccountOverview:
+    organization = chat.user.organization
+    return AccountOverview(
+        account=billing_selectors.account_for(organization=organization),
+        usage=usage_summary(organization=organization) if organization else [],
+    )
+
+
+def plans_for_sale() -> list[Plan]:
+    """Active plans that include the Telegram channel, with prices."""
+    return [plan for plan in billing_selectors.active_plans() if Channel.TELEGRAM in plan.channels]
+
+
+def payment_providers() -> list[str]:
+    return enabled_providers()
+
+
+def subscribe(*, chat: TelegramChat, plan_code: str, provider: str) -> billing_services.SubscribeResult:
+    """Start (or change) the subscription; paying providers answer with a checkout link."""
+    return billing_services.subscribe(
+        organization=chat.user.organization,
+        plan=plan_code,
+        provider=provider,
+        actor=chat.user,
+        return_url=settings.TELEGRAM_CHECKOUT_RETURN_URL,
+    )

@@ -4,9 +4,9 @@ Each function takes the locale explicitly and renders under `translation.overrid
 in the language of the user it is for, whatever language the worker process runs in.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -43,7 +43,7 @@ def _when(value: datetime | str | None) -> str:
         value = parse_datetime(value)
     if value is None:
         return "—"
-    return timezone.localtime(value, timezone.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plan_name(plan, locale: str) -> str:
@@ -240,6 +240,11 @@ def voice_too_long(*, locale: str, max_seconds: int) -> str:
         return _("Sorry, I can only take voice messages up to %(seconds)s seconds. Please send a shorter one.") % {
             "seconds": max_seconds
         }
+
+
+def you_said(*, locale: str, text: str) -> str:
+    with translation.override(locale):
+        return _("🎙 You said: “%(text)s”") % {"text": text}
 
 
 def unsupported_message(*, locale: str) -> str:

@@ -109,3 +109,21 @@ def feed(fake_telegram):
         async_to_sync(run)(updates)
 
     return feed_updates
+
+
+@pytest.fixture
+def catalog(db, settings, fake_openai):
+    """Three agents answering through the fake OpenAI upstream; the trial plan has two of them,
+    a premium plan all three."""
+    from agents.tests.factories import AgentFactory, LLMProviderFactory
+    from billing.tests.factories import PlanFactory
+
+    provider = LLMProviderFactory(openai=True, base_url=fake_openai.base_url, api_key="sk-test")
+
+    def agent(name):
+        return AgentFactory(name=name, with_prompt=True, active_prompt__provider=provider)
+
+    writer, coder, lawyer = agent("Writer"), agent("Coder"), agent("Lawyer")
+    trial = PlanFactory(code=settings.TRIAL_PLAN, name="Monthly", trial_days=14, agents=[writer, coder])
+    premium = PlanFactory(code="premium", name="Premium", agents=[writer, coder, lawyer])
+    return type("Catalog", (), {"writer": writer, "coder": coder, "lawyer": lawyer, "trial": trial, "premium": premium})
