@@ -13,12 +13,11 @@ from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from billing.models import PaymentProvider
 from botgeneric.errors import DomainError
-from channels_tg import services, texts
+from channels_tg import service_calls, services, texts
 from channels_tg.models import TelegramChat
 
 logger = logging.getLogger(__name__)
@@ -26,11 +25,6 @@ logger = logging.getLogger(__name__)
 LOCALE_NAMES = {"en": "English", "ru": "Русский"}
 # Telegram shows "typing…" for five seconds; refresh it a little sooner while the agent thinks.
 TYPING_REFRESH_SECONDS = 4.5
-
-
-async def run_long(function, **kwargs):
-    """A service call that waits on an upstream (LLM, speech): off the shared ORM thread."""
-    return await sync_to_async(services.in_own_thread(function), thread_sensitive=False)(**kwargs)
 
 
 @contextlib.asynccontextmanager
@@ -73,14 +67,14 @@ def _keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 async def cmd_start(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     user = tg_chat.user
-    account = await sync_to_async(services.billing_account)(chat=tg_chat)
+    account = await service_calls.call(services.billing_account, chat=tg_chat)
     plan_line = texts.plan_line(locale=user.locale, account=account)
     await send_text(bot, tg_chat.chat_id, texts.greeting(locale=user.locale, name=user.name, plan_line=plan_line))
 
 
 async def cmd_agents(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     locale = tg_chat.user.locale
-    agents = await sync_to_async(services.telegram_agents)(chat=tg_chat)
+    agents = await service_calls.call(services.telegram_agents, chat=tg_chat)
     if not agents:
         await send_text(bot, tg_chat.chat_id, texts.no_agents(locale=locale))
         return
@@ -92,7 +86,7 @@ async def on_agent_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramCh
     await callback.answer()
     locale = tg_chat.user.locale
     try:
-        chat = await sync_to_async(services.choose_agent)(chat=tg_chat, agent_id=_int(callback.data))
+        chat = await service_calls.call(services.choose_agent, chat=tg_chat, agent_id=_int(callback.data))
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
         return
@@ -100,14 +94,14 @@ async def on_agent_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramCh
 
 
 async def cmd_plan(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
-    overview = await sync_to_async(services.account_overview)(chat=tg_chat)
+    overview = await service_calls.call(services.account_overview, chat=tg_chat)
     text = texts.plan_status(locale=tg_chat.user.locale, account=overview.account, usage=overview.usage)
     await send_text(bot, tg_chat.chat_id, text)
 
 
 async def cmd_subscribe(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     locale = tg_chat.user.locale
-    plans = await sync_to_async(services.plans_for_sale)()
+    plans = await service_calls.call(services.plans_for_sale)
     if not plans:
         await send_text(bot, tg_chat.chat_id, texts.no_plans(locale=locale))
         return
@@ -141,7 +135,7 @@ async def on_provider_button(callback: CallbackQuery, bot: Bot, tg_chat: Telegra
 async def _subscribe(bot: Bot, tg_chat: TelegramChat, plan_code: str, provider: str) -> None:
     locale = tg_chat.user.locale
     try:
-        result = await run_long(services.subscribe, chat=tg_chat, plan_code=plan_code, provider=provider)
+        result = await service_calls.call_slow(services.subscribe, chat=tg_chat, plan_code=plan_code, provider=provider)
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
         return
@@ -156,7 +150,7 @@ async def cmd_help(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
 
 
 async def cmd_new(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
-    chat = await sync_to_async(services.start_new_conversation)(chat=tg_chat)
+    chat = await service_calls.call(services.start_new_conversation, chat=tg_chat)
     agent_name = chat.agent.name if chat.agent else None
     await send_text(bot, chat.chat_id, texts.new_conversation(locale=chat.user.locale, agent_name=agent_name))
 
@@ -177,7 +171,7 @@ async def on_locale_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramC
 
 async def _change_locale(bot: Bot, tg_chat: TelegramChat, locale: str) -> None:
     try:
-        user = await sync_to_async(services.change_locale)(chat=tg_chat, locale=locale)
+        user = await service_calls.call(services.change_locale, chat=tg_chat, locale=locale)
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=tg_chat.user.locale))
         return
@@ -191,7 +185,7 @@ async def cmd_register(message: Message, bot: Bot, tg_chat: TelegramChat, comman
         await send_text(bot, tg_chat.chat_id, texts.register_usage(locale=locale))
         return
     try:
-        user = await sync_to_async(services.register_email)(chat=tg_chat, email=email)
+        user = await service_calls.call(services.register_email, chat=tg_chat, email=email)
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
         return
@@ -217,7 +211,9 @@ async def on_voice(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     async with typing(bot, tg_chat.chat_id):
         audio = await bot.download(message.voice.file_id)
         try:
-            spoken = await run_long(services.transcribe_voice, chat=tg_chat, audio=audio.read(), filename="voice.ogg")
+            spoken = await service_calls.call_slow(
+                services.transcribe_voice, chat=tg_chat, audio=audio.read(), filename="voice.ogg"
+            )
         except DomainError as error:
             await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
             return
@@ -229,7 +225,7 @@ async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:
     """Ask the chat's agent and send the answer, or the reason there is none, in words."""
     try:
         async with typing(bot, tg_chat.chat_id):
-            result = await run_long(services.ask, chat=tg_chat, text=text)
+            result = await service_calls.call_slow(services.ask, chat=tg_chat, text=text)
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=tg_chat.user.locale))
         return

@@ -18,9 +18,8 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, TelegramObject, User
-from asgiref.sync import sync_to_async
 
-from channels_tg import services
+from channels_tg import service_calls, services
 
 logger = logging.getLogger(__name__)
 
@@ -108,5 +107,5 @@ class AccountMiddleware(BaseMiddleware):
         person = services.TelegramPerson(
             telegram_id=sender.id, name=sender.full_name, language_code=sender.language_code
         )
-        data["tg_chat"] = await sync_to_async(services.chat_for)(chat_id=chat.id, person=person)
+        data["tg_chat"] = await service_calls.call(services.chat_for, chat_id=chat.id, person=person)
         return await handler(event, data)

@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections
 
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
@@ -120,24 +119,6 @@ def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> str:
     agent = _chat_agent(chat)
     check_access(user=chat.user, agent=agent, channel=Channel.TELEGRAM)
     return transcription.transcribe(agent=agent, audio=audio, filename=filename)
-
-
-def in_own_thread(function):
-    """Wrap a long service call (an LLM round trip) to run off the shared ORM thread.
-
-    sync_to_async(thread_sensitive=True) runs every ORM call of the process on one thread, so a
-    ten-second answer for one chat would stall every other chat. Wrapped calls run on a pool thread
-    (sync_to_async(..., thread_sensitive=False)) with a connection of their own, closed afterwards so
-    pool threads never hold connections; opening one costs little next to a model's answer.
-    """
-
-    def run(**kwargs):
-        try:
-            return function(**kwargs)
-        finally:
-            connections.close_all()
-
-    return run
 
 
 @dataclass

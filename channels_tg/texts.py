@@ -126,11 +126,6 @@ def agent_chosen(*, locale: str, agent_name: str) -> str:
         }
 
 
-def agent_unavailable(*, locale: str) -> str:
-    with translation.override(locale):
-        return _("This agent is not available on your plan. Choose another one with /agents.")
-
-
 def choose_agent_first(*, locale: str) -> str:
     with translation.override(locale):
         return _("Choose an agent first: /agents")
@@ -294,12 +289,15 @@ def for_error(error: DomainError, *, locale: str) -> str:
             "upstream_timeout": _("The AI service took too long to answer. You were not charged; please try again."),
             "missing_variable": _("This agent needs details a chat message cannot give. Please use it on the website."),
             "no_agent": _("Choose an agent first: /agents"),
-            "agent_unavailable": _("This agent is not available on your plan. Choose another one with /agents."),
+            "agent_unavailable": _("This agent is not available right now. Try again later or choose another: /agents"),
             "email_taken": _(
                 "This e-mail belongs to another account. Sign in there, or send /register with another address."
             ),
             "invalid_email": _("That does not look like an e-mail address. Example: /register you@example.com"),
             "unsupported_locale": _("This language is not supported."),
-            "plan_not_found": _("This plan is not available. Choose one with /subscribe."),
+            "unknown_plan": _("This plan is not available. Choose one with /subscribe."),
+            "provider_disabled": _("Payments are not available right now. Please try again later."),
+            "currency_not_offered": _("This plan cannot be paid this way. Choose another plan with /subscribe."),
+            "already_subscribed": _("You are already on this plan. /plan shows its status."),
         }
         return messages.get(code) or _("Sorry, that did not work (%(code)s).") % {"code": code}

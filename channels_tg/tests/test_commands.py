@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from channels_tg.tests.conftest import WEBHOOK_SECRET
 from tenants.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,3 +84,19 @@ def test_worker_refuses_to_start_without_a_token(settings):
 
     with pytest.raises(CommandError, match="TELEGRAM_BOT_TOKEN"):
         call_command("run_telegram_bot")
+
+
+def test_set_webhook_registers_the_url_with_the_secret(fake_telegram):
+    call_command("run_telegram_bot", set_webhook="https://bot.example.com/telegram/webhook/")
+
+    [call] = fake_telegram.calls_of("setWebhook")
+    assert call.params["url"] == "https://bot.example.com/telegram/webhook/"
+    assert call.params["secret_token"] == WEBHOOK_SECRET
+    assert "message" in call.params["allowed_updates"]
+
+
+def test_set_webhook_refuses_without_a_secret(fake_telegram, settings):
+    settings.TELEGRAM_WEBHOOK_SECRET = ""
+
+    with pytest.raises(CommandError, match="TELEGRAM_WEBHOOK_SECRET"):
+        call_command("run_telegram_bot", set_webhook="https://bot.example.com/telegram/webhook/")

@@ -50,3 +50,10 @@ def test_replies_are_plain_text(feed, fake_telegram, tg_user):
 
     [call] = fake_telegram.calls_of("sendMessage")
     assert "parse_mode" not in call.params
+
+
+def test_an_update_from_a_known_user_costs_one_query_before_its_handler(feed, tg_user, django_assert_max_num_queries):
+    feed(tg_user.text("/start"))
+
+    with django_assert_max_num_queries(1):
+        feed(tg_user.text("/help"))

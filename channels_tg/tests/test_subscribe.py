@@ -1,0 +1,79 @@
+import pytest
+
+from agents.models import Channel
+from billing.models import AccountStatus, BillingAccount
+from billing.tests.factories import PlanFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def keyboard(call):
+    return [(row[0]["text"], row[0]["callback_data"]) for row in call.params["reply_markup"]["inline_keyboard"]]
+
+
+def test_subscribe_offers_the_plans_sold_for_telegram_with_prices(feed, catalog, fake_telegram, tg_user, settings):
+    settings.BILLING_MANUAL_ENABLED = True
+    PlanFactory(code="api-only", channels=[Channel.API.value])
+
+    feed(tg_user.text("/subscribe"))
+
+    [offer] = fake_telegram.calls_of("sendMessage")
+    assert keyboard(offer) == [
+        ("Monthly — 19.99 USD / month", "plan:monthly"),
+        ("Premium — 19.99 USD / month", "plan:premium"),
+    ]
+
+
+def test_choosing_a_plan_subscribes_and_its_agents_become_available(feed, catalog, fake_telegram, tg_user, settings):
+    settings.BILLING_MANUAL_ENABLED = True
+    feed(tg_user.text("/start"))
+    fake_telegram.clear()
+
+    feed(tg_user.press("plan:premium"))
+    feed(tg_user.text("/agents"))
+
+    done, agents = fake_telegram.calls_of("sendMessage")
+    account = BillingAccount.objects.get(organization__members__telegram_id=tg_user.telegram_id)
+    assert (account.plan, account.status) == (catalog.premium, AccountStatus.ACTIVE)
+    assert done.params["text"].startswith("Done. Your plan: Premium (active, until")
+    assert [label for label, _ in keyboard(agents)] == ["Coder", "Lawyer", "Writer"]
+
+
+def test_subscribe_without_a_payment_provider_says_payments_are_unavailable(
+    feed, catalog, fake_telegram, tg_user, settings
+):
+    settings.BILLING_MANUAL_ENABLED = False
+
+    feed(tg_user.text("/subscribe"))
+
+    assert fake_telegram.sent_texts(tg_user.chat_id) == [
+        "Payments are not available right now. Please try again later."
+    ]
+
+
+def test_an_unknown_plan_button_is_explained(feed, catalog, fake_telegram, tg_user, settings):
+    settings.BILLING_MANUAL_ENABLED = True
+
+    feed(tg_user.press("plan:no-such-plan"))
+
+    [refusal] = fake_telegram.sent_texts(tg_user.chat_id)
+    assert "/subscribe" in refusal
+
+
+def test_plan_without_any_subscription_points_to_subscribe(feed, fake_telegram, tg_user):
+    feed(tg_user.text("/plan"))
+
+    assert fake_telegram.sent_texts(tg_user.chat_id) == ["You have no subscription yet. See the plans with /subscribe."]
+
+
+def test_sending_too_fast_is_explained_with_the_wait(feed, catalog, fake_telegram, tg_user, settings):
+    settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 1
+    feed(tg_user.press(f"agent:{catalog.writer.pk}"))
+    fake_telegram.clear()
+
+    feed(tg_user.text("one"))
+    feed(tg_user.text("two"))
+
+    answer, refusal = fake_telegram.sent_texts(tg_user.chat_id)
+    assert answer == "echo: one"
+    assert "too fast" in refusal and "seconds" in refusal
