@@ -122,7 +122,8 @@ async def on_plan_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramCha
     if not providers:
         await send_text(bot, tg_chat.chat_id, texts.payments_unavailable(locale=tg_chat.user.locale))
         return
-    rows = [(PaymentProvider(name).label, f"pay:{plan_code}:{name}") for name in providers]
+    labels = dict(PaymentProvider.choices)
+    rows = [(labels.get(name, name), f"pay:{plan_code}:{name}") for name in providers]
     await send_text(bot, tg_chat.chat_id, texts.choose_provider(locale=tg_chat.user.locale), _keyboard(rows))
 
 

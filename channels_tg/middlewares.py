@@ -65,11 +65,12 @@ class ChatLockMiddleware(BaseMiddleware):
     """One update at a time per chat: a second message waits until the first one is answered.
 
     Locks live only while someone holds or waits for them (weak values), so idle chats cost nothing.
-    The order is per worker process; run one polling worker per bot token.
+    They are per event loop (an asyncio.Lock must not be shared across loops, and webhook requests
+    may each run in their own); the order is per worker process, so run one polling worker per token.
     """
 
     def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def __call__(
         self,
@@ -80,10 +81,11 @@ class ChatLockMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         if chat is None:
             return await handler(event, data)
-        lock = self._locks.get(chat.id)
+        key = (id(asyncio.get_running_loop()), chat.id)
+        lock = self._locks.get(key)
         if lock is None:
             lock = asyncio.Lock()
-            self._locks[chat.id] = lock
+            self._locks[key] = lock
         async with lock:
             return await handler(event, data)
 

@@ -6,6 +6,7 @@ import logging
 
 from aiogram.types import Update
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,13 +16,17 @@ from channels_tg.bot import build_bot, get_dispatcher
 
 logger = logging.getLogger(__name__)
 
+# Telegram re-sends an update it got no 200 for (a slow answer, a timeout); remembering the ids
+# handled in the last day keeps a re-delivery from asking the agent (and charging) twice.
+SEEN_UPDATE_SECONDS = 24 * 3600
+
 
 @csrf_exempt
 @require_POST
 async def webhook(request: HttpRequest) -> HttpResponse:
     """Accept an update only with the secret set in setWebhook(secret_token=…); answer 200 once handled.
 
-    The update is handled before answering, so Telegram re-sends it if the process dies midway.
+    Each update is handled at most once: a re-delivered update_id is acknowledged and skipped.
     """
     secret = settings.TELEGRAM_WEBHOOK_SECRET
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -32,6 +37,10 @@ async def webhook(request: HttpRequest) -> HttpResponse:
         update = Update.model_validate(payload)
     except (ValueError, ValidationError):
         return HttpResponseBadRequest()
+    bot_id = settings.TELEGRAM_BOT_TOKEN.split(":", 1)[0]
+    if not await cache.aadd(f"telegram:{bot_id}:update:{update.update_id}", 1, SEEN_UPDATE_SECONDS):
+        logger.info("update %s delivered again; already handled", update.update_id)
+        return HttpResponse()
     bot = build_bot()
     try:
         await get_dispatcher().feed_update(bot, update)

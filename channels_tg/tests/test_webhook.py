@@ -43,3 +43,13 @@ def test_webhook_answers_400_to_a_malformed_update(client, fake_telegram):
 
 def test_webhook_only_accepts_post(client, fake_telegram):
     assert client.get(reverse("channels_tg:webhook")).status_code == 405
+
+
+def test_a_redelivered_update_is_handled_once(client, fake_telegram, tg_user):
+    update = tg_user.text("/help")
+
+    first = post_update(client, update, WEBHOOK_SECRET)
+    again = post_update(client, update, WEBHOOK_SECRET)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert len(fake_telegram.sent_texts(tg_user.chat_id)) == 1
