@@ -1,0 +1,42 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+from policy.models import PolicyRule, RuleKind
+from policy.tests.factories import PolicyRuleFactory
+
+
+@pytest.fixture
+def operator_client(client, db):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_rule_changelist_searches_and_filters(operator_client, django_assert_max_num_queries):
+    PolicyRuleFactory.create_batch(20, kind=RuleKind.RATE_LIMIT, requests_per_minute=10)
+    PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, organization__slug="acme-unique", requests_per_minute=5)
+
+    with django_assert_max_num_queries(12):
+        response = operator_client.get("/admin/policy/policyrule/?q=acme-unique&kind=rate_limit")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+
+
+def test_operator_adds_a_rate_limit_rule_for_an_organization(operator_client):
+    organization = PolicyRuleFactory().organization
+
+    response = operator_client.post(
+        "/admin/policy/policyrule/add/",
+        {
+            "kind": RuleKind.RATE_LIMIT,
+            "organization": organization.pk,
+            "requests_per_minute": 30,
+            "extra_requests": 0,
+            "extra_tokens_input": 0,
+            "extra_tokens_output": 0,
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert PolicyRule.objects.filter(organization=organization, requests_per_minute=30).exists()

@@ -1,0 +1,105 @@
+"""Rules of the policy engine with many cases, at the service level."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from agents.models import Channel
+from agents.services import invoke
+from agents.tests.factories import AgentFactory
+from billing.tests.factories import PlanFactory
+from policy.errors import PolicyDenied
+from policy.models import RuleKind
+from policy.services import authorize, check_access, check_rate
+from policy.tests.factories import BillingAccountFactory, PolicyRuleFactory
+from usage.models import Outcome, PeriodCounter, UsageEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def subscribed():
+    user = UserFactory()
+    agent = AgentFactory(with_prompt=True)
+    plan = PlanFactory(agents=[agent], quota_requests=3)
+    BillingAccountFactory(organization=user.organization, plan=plan)
+    return user, agent, plan
+
+
+def test_rate_limit_window_opens_again_next_minute(subscribed):
+    user, agent, plan = subscribed
+    PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, organization=user.organization, requests_per_minute=1)
+    access = check_access(user=user, agent=agent, channel=Channel.WEB)
+    minute = timezone.now().replace(second=10, microsecond=0)
+
+    check_rate(access=access, now=minute)
+    with pytest.raises(PolicyDenied) as denied:
+        check_rate(access=access, now=minute + timedelta(seconds=20))
+    assert denied.value.extra["retry_after"] == 30
+    check_rate(access=access, now=minute + timedelta(minutes=1))
+
+
+def test_a_rule_scoped_to_organization_and_plan_applies_only_on_that_plan(subscribed):
+    user, agent, plan = subscribed
+    other_plan = PlanFactory()
+    PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, organization=user.organization, plan=other_plan, requests_per_minute=1)
+
+    assert check_access(user=user, agent=agent, channel=Channel.WEB).rate_limit_per_minute == 0
+
+
+def test_a_rule_that_has_not_started_does_not_apply(subscribed):
+    user, agent, _ = subscribed
+    PolicyRuleFactory(
+        kind=RuleKind.DENY_AGENT,
+        organization=user.organization,
+        agent=agent,
+        starts_at=timezone.now() + timedelta(hours=1),
+    )
+
+    check_access(user=user, agent=agent, channel=Channel.WEB)
+
+
+def test_limits_add_every_active_extra_quota_rule(subscribed):
+    user, agent, plan = subscribed
+    PolicyRuleFactory(kind=RuleKind.EXTRA_QUOTA, organization=user.organization, extra_requests=2)
+    PolicyRuleFactory(kind=RuleKind.EXTRA_QUOTA, organization=None, plan=plan, extra_tokens_input=100)
+    PolicyRuleFactory(kind=RuleKind.EXTRA_QUOTA, organization=user.organization, extra_requests=9, is_active=False)
+
+    limits = check_access(user=user, agent=agent, channel=Channel.WEB).limits
+
+    assert (limits.requests, limits.tokens_input, limits.tokens_output) == (5, None, None)
+
+
+def test_authorize_does_not_reuse_a_decision_made_for_another_channel(subscribed):
+    user, agent, plan = subscribed
+    plan.channels = [Channel.WEB]
+    plan.save(update_fields=["channels"])
+    web_access = check_access(user=user, agent=agent, channel=Channel.WEB)
+
+    with pytest.raises(PolicyDenied) as denied:
+        authorize(user=user, agent=agent, channel=Channel.TELEGRAM, access=web_access)
+
+    assert denied.value.code == "channel_not_allowed"
+
+
+def test_grant_carries_the_account_period_limits_and_reservation(subscribed):
+    user, agent, _ = subscribed
+
+    grant = authorize(user=user, agent=agent, channel=Channel.WEB, meta={"tokens_input": 7})
+
+    counter = PeriodCounter.objects.get(account=grant.account, period_start=grant.period_start)
+    assert (counter.requests, counter.tokens_input) == (1, 7)
+    assert (grant.reserved_requests, grant.reserved_tokens_input, grant.limits.requests) == (1, 7, 3)
+    assert counter.period_end == grant.period_end
+
+
+def test_every_channel_goes_through_the_same_service_and_is_metered(subscribed):
+    user, agent, _ = subscribed
+
+    result = invoke(user=user, agent=agent, channel=Channel.TELEGRAM, input="from the bot")
+
+    assert result.is_demo and result.conversation.channel == Channel.TELEGRAM
+    event = UsageEvent.objects.get()
+    assert (event.channel, event.outcome, event.model) == (Channel.TELEGRAM, Outcome.OK, "demo")
