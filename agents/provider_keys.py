@@ -6,6 +6,7 @@ makes stored keys unreadable: the operator re-enters them, or uses `api_key_env`
 """
 
 import base64
+import functools
 import logging
 import os
 
@@ -21,9 +22,15 @@ logger = logging.getLogger(__name__)
 _PURPOSE = b"bot-generic llm provider api key v1"
 
 
-def _fernet() -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(settings.SECRET_KEY.encode())
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
+    # Cached: the runtime reads a key on every call, and the derivation only depends on SECRET_KEY.
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet() -> Fernet:
+    return _fernet_for(settings.SECRET_KEY)
 
 
 def set_api_key(provider: LLMProvider, key: str) -> None:

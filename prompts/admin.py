@@ -8,8 +8,13 @@ import difflib
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from prompts import services
 from prompts.errors import PromptError
@@ -42,6 +47,9 @@ class PromptVersionInlineForm(PromptContentForm):
         widgets = {
             "system_prompt": forms.Textarea(attrs={"rows": 4, "cols": 50}),
             "template": forms.Textarea(attrs={"rows": 2, "cols": 24}),
+            "model": forms.TextInput(attrs={"size": 14}),
+            "temperature": forms.NumberInput(attrs={"style": "width: 4.5em", "step": "0.01"}),
+            "max_tokens": forms.NumberInput(attrs={"style": "width: 5.5em"}),
             "note": forms.TextInput(attrs={"size": 16}),
         }
 
@@ -51,6 +59,8 @@ class PromptVersionInlineForm(PromptContentForm):
             # Disabled fields ignore whatever is posted, so a published row cannot change here.
             for field in self.fields.values():
                 field.disabled = True
+                field.widget.attrs["title"] = "Published versions are read-only; duplicate one as a draft to change it."
+                field.widget.attrs["style"] = field.widget.attrs.get("style", "") + "; background: #eee"
 
 
 class PromptVersionInline(admin.TabularInline):
@@ -67,6 +77,13 @@ class PromptVersionInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("provider")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "provider":
+            # A bare select: the add/change-provider links crowd a table row and are on the provider page.
+            formfield.widget = formfield.widget.widget
+        return formfield
 
 
 def save_inline_versions(*, request, agent, formset) -> None:
@@ -145,6 +162,39 @@ class PromptVersionAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/activate/", wrap(self.activate_view), name="prompts_promptversion_activate"),
+            path("<path:object_id>/duplicate/", wrap(self.duplicate_view), name="prompts_promptversion_duplicate"),
+            *super().get_urls(),
+        ]
+
+    def _version_for_button(self, request, object_id) -> PromptVersion:
+        # Model-level change permission: a published version's page is view-only, yet it may be activated.
+        if not super().has_change_permission(request):
+            raise PermissionDenied
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404
+        return version
+
+    @method_decorator(require_POST)
+    def activate_view(self, request, object_id):
+        """The "Activate" button of a version page; on an archived version it is the rollback."""
+        version = services.activate_version(version=self._version_for_button(request, object_id), actor=request.user)
+        self.message_user(request, f"{version.agent}: version {version.version} is now active.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:prompts_promptversion_change", args=[version.pk]))
+
+    @method_decorator(require_POST)
+    def duplicate_view(self, request, object_id):
+        source = self._version_for_button(request, object_id)
+        copy = services.duplicate_version(version=source, actor=request.user)
+        self.message_user(
+            request, f"{copy.agent}: version {copy.version} created as a draft of v{source.version}.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:prompts_promptversion_change", args=[copy.pk]))
 
     def save_model(self, request, obj, form, change):
         content = {name: form.cleaned_data[name] for name in CONTENT_FIELDS if name in form.cleaned_data}

@@ -243,3 +243,30 @@ def test_version_changelist_with_500_versions_uses_a_bounded_number_of_queries(c
     with django_assert_max_num_queries(8):
         response = console.get(VERSIONS + "?all=")
     assert response.status_code == 200
+
+
+def test_version_page_buttons_roll_back_and_duplicate(console):
+    first = PromptVersionFactory(status=Status.ARCHIVED)
+    second = PromptVersionFactory(agent=first.agent, status=Status.ACTIVE)
+    page = console.get(f"{VERSIONS}{first.pk}/change/").content.decode()
+    assert "Activate again (roll back)" in page
+
+    response = console.post(f"{VERSIONS}{first.pk}/activate/", follow=True)
+    assert "is now active" in " ".join(_messages(response))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.ACTIVE, Status.ARCHIVED)
+
+    response = console.post(f"{VERSIONS}{second.pk}/duplicate/")
+    copy = PromptVersion.objects.get(agent=first.agent, status=Status.DRAFT)
+    assert response["Location"] == f"{VERSIONS}{copy.pk}/change/"
+
+
+def test_version_buttons_refuse_get_and_non_staff(client, console):
+    version = PromptVersionFactory()
+    assert console.get(f"{VERSIONS}{version.pk}/activate/").status_code == 405
+    client.logout()
+    client.force_login(UserFactory())
+    assert client.post(f"{VERSIONS}{version.pk}/activate/").status_code == 302
+    version.refresh_from_db()
+    assert version.status == Status.DRAFT
