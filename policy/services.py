@@ -280,7 +280,9 @@ def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
     )
 
 
-def authorize(*, user, agent: Agent | None, channel: str, meta: dict[str, Any] | None = None, access=None) -> Grant:
+def authorize(
+    *, user, agent: Agent | None, channel: str, meta: dict[str, Any] | None = None, access: Access | None = None
+) -> Grant:
     """Decide one call (SPEC §5) and, on allow, reserve it. Raises PolicyDenied on the first failed check.
 
     `meta["tokens_input"]` is the caller's estimate of input tokens to reserve. `access` is a decision

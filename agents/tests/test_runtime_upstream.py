@@ -112,6 +112,16 @@ def test_upstream_failure_is_metered_and_charges_nothing(
     assert not Message.objects.exists()
 
 
+def test_unreachable_upstream_is_502_and_charges_nothing(auth_client, agent, account, upstream_provider):
+    upstream_provider.base_url = "http://127.0.0.1:9/v1"
+    upstream_provider.save(update_fields=["base_url"])
+
+    response = _invoke(auth_client, agent, input="anyone there?")
+
+    assert (response.status_code, response.json()["code"]) == (502, "upstream_error")
+    assert PeriodCounter.objects.get(account=account).requests == 0
+
+
 def test_failure_in_a_continued_conversation_keeps_its_history_and_charges_nothing(
     auth_client, agent, account, upstream_provider, fake_openai
 ):
