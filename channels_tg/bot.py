@@ -1,6 +1,7 @@
 """Building the aiogram Bot and Dispatcher; polling (the worker command) and webhook (the view) share them."""
 
 import functools
+import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -10,6 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from channels_tg import handlers
 from channels_tg.middlewares import AccountMiddleware, ChatLockMiddleware, RetryRequestMiddleware
+
+logger = logging.getLogger(__name__)
 
 
 def build_bot(token: str | None = None) -> Bot:
@@ -37,3 +40,16 @@ def build_dispatcher() -> Dispatcher:
 def get_dispatcher() -> Dispatcher:
     """The process-wide dispatcher, so the per-chat locks are shared by every update this process serves."""
     return build_dispatcher()
+
+
+async def poll(*, handle_signals: bool = True) -> None:
+    """Long-poll getUpdates until stopped (SIGINT/SIGTERM, or Dispatcher.stop_polling())."""
+    bot = build_bot()
+    dispatcher = get_dispatcher()
+    # A webhook left over from webhook mode would make getUpdates fail with 409 Conflict.
+    await bot.delete_webhook(drop_pending_updates=False)
+    me = await bot.get_me()
+    logger.info("polling as @%s", me.username)
+    await dispatcher.start_polling(
+        bot, allowed_updates=dispatcher.resolve_used_update_types(), handle_signals=handle_signals
+    )

@@ -1,9 +1,13 @@
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from channels_tg.bot import get_dispatcher, poll
 from channels_tg.tests.conftest import WEBHOOK_SECRET
 from tenants.models import AuditEvent
 
@@ -100,3 +104,20 @@ def test_set_webhook_refuses_without_a_secret(fake_telegram, settings):
 
     with pytest.raises(CommandError, match="TELEGRAM_WEBHOOK_SECRET"):
         call_command("run_telegram_bot", set_webhook="https://bot.example.com/telegram/webhook/")
+
+
+def test_polling_worker_answers_updates_from_get_updates(fake_telegram, tg_user):
+    async def run_until_answered():
+        worker = asyncio.create_task(poll(handle_signals=False))
+        fake_telegram.push_update(tg_user.text("/help"))
+        deadline = asyncio.get_running_loop().time() + 10
+        while not fake_telegram.sent_texts(tg_user.chat_id) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await get_dispatcher().stop_polling()
+        await worker
+
+    async_to_sync(run_until_answered)()
+
+    assert fake_telegram.calls_of("deleteWebhook")
+    assert fake_telegram.sent_texts(tg_user.chat_id)[0].startswith("Commands:")
+    assert User.objects.filter(telegram_id=tg_user.telegram_id).exists()

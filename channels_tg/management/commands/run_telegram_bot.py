@@ -1,14 +1,11 @@
 """`manage.py run_telegram_bot`: the long-polling worker (one per bot token), or webhook registration."""
 
 import asyncio
-import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_tg.bot import build_bot, get_dispatcher
-
-logger = logging.getLogger(__name__)
+from channels_tg.bot import build_bot, get_dispatcher, poll
 
 
 class Command(BaseCommand):
@@ -29,7 +26,7 @@ class Command(BaseCommand):
             asyncio.run(self._set_webhook(options["set_webhook"]))
             self.stdout.write(f"Webhook set to {options['set_webhook']}")
             return
-        asyncio.run(self._poll())
+        asyncio.run(poll())
 
     async def _set_webhook(self, url: str) -> None:
         bot = build_bot()
@@ -42,12 +39,3 @@ class Command(BaseCommand):
             )
         finally:
             await bot.session.close()
-
-    async def _poll(self) -> None:
-        bot = build_bot()
-        dispatcher = get_dispatcher()
-        # A webhook left over from webhook mode would make getUpdates fail with 409 Conflict.
-        await bot.delete_webhook(drop_pending_updates=False)
-        me = await bot.get_me()
-        logger.info("polling as @%s", me.username)
-        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
