@@ -1,4 +1,4 @@
-"""The bot's use-cases as plain sync functions; handlers call them through sync_to_async.
+"""The bot's use-cases as plain sync functions; handlers call them through channels_tg.service_calls.
 
 Nothing here decides access: accounts, billing, policy and agents services do, and their
 DomainErrors travel back to the handlers, which put them into words (channels_tg.texts).

@@ -65,3 +65,12 @@ def test_different_chats_are_answered_in_parallel(feed, fake_telegram, tg_user):
 
     first, second = sorted(fake_telegram.calls_of("sendMessage"), key=lambda call: call.started)
     assert second.started < first.finished
+
+
+def test_the_apology_is_in_the_users_language(feed, fake_telegram, tg_user):
+    tg_user.language_code = "ru"
+    fake_telegram.fail("sendMessage", status=400, times=1)
+
+    feed(tg_user.text("/help"))
+
+    assert fake_telegram.sent_texts(tg_user.chat_id)[-1] == "Извините, у нас что-то пошло не так. Попробуйте ещё раз."
