@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
 from agents import transcription
 from agents.models import Agent, Channel
-from agents.selectors import access_agent, with_active_prompt
+from agents.selectors import access_agent, access_conversation, with_active_prompt
 from agents.services import InvokeResult, invoke
 from billing import selectors as billing_selectors
 from billing import services as billing_services
@@ -107,7 +107,13 @@ def _chat_agent(chat: TelegramChat) -> Agent:
 def ask(*, chat: TelegramChat, text: str) -> InvokeResult:
     """Send `text` to the chat's agent in the running conversation (a new one on the first message)."""
     agent = _chat_agent(chat)
-    result = invoke(user=chat.user, agent=agent, channel=Channel.TELEGRAM, input=text, conversation=chat.conversation)
+    conversation = None
+    if chat.conversation_id is not None:
+        # Scoped to the user like any conversation read, with its history in the same query.
+        conversation = access_conversation(
+            user=chat.user, conversation_id=chat.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
+        )
+    result = invoke(user=chat.user, agent=agent, channel=Channel.TELEGRAM, input=text, conversation=conversation)
     if chat.conversation_id != result.conversation.pk:
         chat.conversation = result.conversation
         chat.save(update_fields=["conversation", "updated_at"])
