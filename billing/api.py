@@ -1,14 +1,17 @@
 """Billing API (SPEC §7). Thin: validate, call a service or selector, shape the answer."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import serializers as s
 from billing import services
+from billing.models import PaymentProvider, WebhookOutcome
 from billing.selectors import account_for, history_for
+from billing.webhooks import receive_webhook
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 
@@ -142,3 +145,34 @@ class HistoryView(APIView):
                 "results": [s.HistoryItem.of(kind, row) for kind, row in rows],
             }
         )
+
+
+class WebhookView(APIView):
+    """Provider webhooks: no user authentication, the provider is verified by signature or source IP."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    provider = ""
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: s.WebhookOutput,
+            400: OpenApiResponse(ErrorBody, description="Bad signature or payload"),
+            403: OpenApiResponse(ErrorBody, description="Untrusted source address"),
+            500: OpenApiResponse(ErrorBody, description="Processing failed; the event is kept for a retry"),
+        },
+    )
+    def post(self, request):
+        event = receive_webhook(provider=self.provider, request=request)
+        if event.outcome == WebhookOutcome.FAILED:
+            raise DomainError("webhook_failed", "Processing failed; the event is stored and will be retried.", 500)
+        return Response(s.WebhookOutput({"event_id": event.event_id, "outcome": event.outcome}).data)
+
+
+class PaddleWebhookView(WebhookView):
+    provider = PaymentProvider.PADDLE
+
+
+class YooKassaWebhookView(WebhookView):
+    provider = PaymentProvider.YOOKASSA

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from billing.models import AccountStatus, PaymentProvider, PaymentStatus
+from billing.models import AccountStatus, PaymentProvider, PaymentStatus, WebhookOutcome
 
 
 class PlanRef(serializers.Serializer):
@@ -122,3 +122,8 @@ class HistoryPage(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = HistoryItem(many=True)
+
+
+class WebhookOutput(serializers.Serializer):
+    event_id = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=WebhookOutcome.choices)

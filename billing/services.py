@@ -155,7 +155,7 @@ def resolve_price(
     """The price the customer pays. Free plans without prices give None (only `manual` takes them)."""
     backend = get_backend(provider)
     prices = {price.currency: price for price in plan.prices.all()}
-    offered = set(prices) & backend.currencies if backend.currencies is not None else set(prices)
+    offered = {currency for currency, price in prices.items() if backend.supports_price(price)}
     if currency:
         currency = currency.upper()
         if currency not in offered:
@@ -486,7 +486,7 @@ def apply_succeeded_payment(
     anything else (new plan, lapsed account) starts the period now, unless the provider states it.
     """
     account = _lock_account_by_pk(payment.account_id)
-    payment = Payment.objects.select_for_update().select_related("plan").get(pk=payment.pk)
+    payment = Payment.objects.select_for_update(of=("self",)).select_related("plan").get(pk=payment.pk)
     if payment.status == PaymentStatus.SUCCEEDED:
         return False
     now = timezone.now()
@@ -500,8 +500,15 @@ def apply_succeeded_payment(
         else:
             period_start = now
     end = period_end or add_interval(period_start, plan.interval)
-    if was_current and same_plan and account.status == AccountStatus.ACTIVE:
-        action, start = "subscription.renewed", min(account.current_period_start, period_start)
+    continues = (
+        same_plan
+        and account.status in (AccountStatus.ACTIVE, AccountStatus.PAST_DUE)
+        and period_start == account.current_period_end
+    )
+    if continues:
+        # Paid ahead of time: the current period runs on to the new end; otherwise the new period starts.
+        start = account.current_period_start if period_start > now else period_start
+        action = "subscription.renewed"
     elif was_current and account.status == AccountStatus.ACTIVE:
         action, start = "subscription.upgraded", period_start
     else:
@@ -667,9 +674,9 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
             _audit(account, "subscription.renewed", before, actor_label=TICK_ACTOR)
             return "renewed"
         return _end(account, AccountStatus.EXPIRED, before)
-    charge = _charge_renewal(account, plan=plan, period=(start, end))
-    if charge is not None and charge.status == PaymentStatus.SUCCEEDED:
-        apply_succeeded_payment(payment=charge, actor_label=TICK_ACTOR, period_start=start, period_end=end)
+    paid = _charge_renewal(account, plan=plan, period=(start, end))
+    if paid is not None:
+        apply_succeeded_payment(payment=paid, actor_label=TICK_ACTOR, period_start=start, period_end=end)
         return "renewed"
     account.status = AccountStatus.PAST_DUE
     account.past_due_since = now
@@ -679,7 +686,10 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
 
 
 def _charge_renewal(account: BillingAccount, *, plan: Plan, period: tuple[datetime, datetime]) -> Payment | None:
-    """Charge the saved method (YooKassa) once per period: the idempotence key is the period itself."""
+    """Charge the saved method (YooKassa) once per period; the payment if it succeeded at once.
+
+    The idempotence key is the period itself, so a retried or concurrent charge is one payment.
+    """
     backend = get_backend(account.provider)
     price = plan.prices.filter(currency=account.currency).first()
     if backend is None or price is None or not account.provider_payment_method_id:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("billing/resume", api.ResumeView.as_view(), name="billing-resume"),
     path("billing/payment", api.PaymentView.as_view(), name="billing-payment"),
     path("billing/history", api.HistoryView.as_view(), name="billing-history"),
+    path("billing/webhooks/paddle", api.PaddleWebhookView.as_view(), name="billing-webhook-paddle"),
+    path("billing/webhooks/yookassa", api.YooKassaWebhookView.as_view(), name="billing-webhook-yookassa"),
 ]

@@ -58,3 +58,30 @@ def fake_openai(_fake_openai_server):
     _fake_openai_server.reset()
     yield _fake_openai_server
     _fake_openai_server.reset()
+
+
+@pytest.fixture
+def fake_paddle(settings):
+    """The Paddle API fake on 127.0.0.1, with the app configured to use it (and to verify its webhooks)."""
+    from testing.fakes.paddle_api import API_KEY, FakePaddle
+
+    fake = FakePaddle().start()
+    fake.webhook_secret = "pdl_ntfset_test_secret_0123456789"
+    settings.PADDLE_API_KEY = API_KEY
+    settings.PADDLE_WEBHOOK_SECRET = [fake.webhook_secret]
+    settings.PADDLE_API_URL = fake.url
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_yookassa(settings):
+    """The YooKassa API fake on 127.0.0.1, with the app configured to use it."""
+    from testing.fakes.yookassa_api import SECRET_KEY, SHOP_ID, FakeYooKassa
+
+    fake = FakeYooKassa().start()
+    settings.YOOKASSA_SHOP_ID = SHOP_ID
+    settings.YOOKASSA_SECRET_KEY = SECRET_KEY
+    settings.YOOKASSA_API_URL = fake.url
+    yield fake
+    fake.stop()

@@ -4,10 +4,14 @@ import logging
 
 from billing.providers.base import PaymentBackend
 from billing.providers.manual import ManualBackend
+from billing.providers.paddle import PaddleBackend
+from billing.providers.yookassa import YooKassaBackend
 
 logger = logging.getLogger(__name__)
 
-BACKENDS: dict[str, type[PaymentBackend]] = {backend.name: backend for backend in (ManualBackend,)}
+BACKENDS: dict[str, type[PaymentBackend]] = {
+    backend.name: backend for backend in (ManualBackend, PaddleBackend, YooKassaBackend)
+}
 
 
 def enabled_providers() -> list[str]:

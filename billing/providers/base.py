@@ -28,6 +28,17 @@ class WebhookRejected(DomainError):
     http_status = 400
 
 
+class EventRefused(DomainError):
+    """A verified event we will not apply (amount or currency not our price, unknown price…); it is flagged."""
+
+    code = "event_refused"
+    http_status = 200
+
+    def __init__(self, account: BillingAccount | None, reason: str):
+        super().__init__(detail=reason)
+        self.account = account
+
+
 @dataclass
 class Checkout:
     """A payment started at the provider: its id there and where to send the customer."""
@@ -69,6 +80,10 @@ class PaymentBackend:
     @classmethod
     def is_configured(cls) -> bool:
         raise NotImplementedError
+
+    def supports_price(self, price: PlanPrice) -> bool:
+        """Whether this provider can sell `price` (Paddle needs the Paddle price id in provider_ref)."""
+        return self.currencies is None or price.currency in self.currencies
 
     def start_checkout(
         self, *, account: BillingAccount, plan: Plan, price: PlanPrice, payment: Payment, return_url: str
