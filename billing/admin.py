@@ -1,11 +1,23 @@
+import json
 import re
+from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from agents.models import Channel
-from billing.models import Plan, PlanAgent, PlanPrice
+from billing import services
+from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
+from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
+from billing.webhooks import process_webhook_event
+from botgeneric.errors import DomainError
+from tenants.selectors import audit_events_for
 
 # --- Catalog: plans, their prices and agents ---------------------------------------------
 
@@ -133,3 +145,232 @@ class PlanAdmin(admin.ModelAdmin):
     @admin.display(description="Agents", ordering="agent_total")
     def agent_count(self, obj: Plan) -> int:
         return obj.agent_total
+
+
+# --- Accounts, payments, webhook events and revenue (operators act through billing.services) ---
+
+
+class GrantPlanForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.filter(is_active=True))
+    periods = forms.IntegerField(min_value=1, max_value=120, initial=1, help_text="Number of plan periods, free.")
+
+
+class ExtendTrialForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=365, initial=7)
+
+
+class CancelNowForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=True, label="Yes, end these subscriptions now (the provider stops charging too)"
+    )
+
+
+def _account_action(modeladmin, request, queryset, *, form_class, title: str, apply):
+    """An admin action with an intermediate form page; `apply(account, cleaned_data)` calls a service."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        done = 0
+        for account in queryset.select_related("organization"):
+            try:
+                apply(account, form.cleaned_data)
+                done += 1
+            except DomainError as error:
+                modeladmin.message_user(request, f"{account.organization}: {error.detail}", messages.ERROR)
+        modeladmin.message_user(request, f"{title}: {done} account(s) changed.", messages.SUCCESS)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "accounts": queryset.select_related("organization", "plan"),
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/billing/billingaccount/action_form.html", context)
+
+
+@admin.register(BillingAccount)
+class BillingAccountAdmin(admin.ModelAdmin):
+    """Read-only state; every change goes through an action that calls billing.services."""
+
+    list_display = [
+        "organization",
+        "plan",
+        "status",
+        "current_period_end",
+        "cancel_at_period_end",
+        "scheduled_plan",
+        "provider",
+        "updated_at",
+    ]
+    list_filter = ["status", "provider", "plan", "cancel_at_period_end"]
+    search_fields = [
+        "organization__name",
+        "organization__slug",
+        "provider_customer_id",
+        "provider_subscription_id",
+    ]
+    list_select_related = ["organization", "plan", "scheduled_plan"]
+    actions = ["grant_plan", "extend_trial", "cancel_now"]
+    fields = [
+        "organization",
+        "plan",
+        "status",
+        "currency",
+        "current_period_start",
+        "current_period_end",
+        "trial_end",
+        "trial_used",
+        "cancel_at_period_end",
+        "scheduled_plan",
+        "past_due_since",
+        "provider",
+        "provider_customer_id",
+        "provider_subscription_id",
+        "provider_payment_method_id",
+        "balance",
+        "updated_at",
+        "audit_history",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Audit history")
+    def audit_history(self, obj: BillingAccount) -> str:
+        rows = audit_events_for(organization=obj.organization).filter(HISTORY_ACTIONS)[:50]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Action</th><th>By</th><th>Before</th><th>After</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                (
+                    (row.created_at, row.action, row.actor_label, json.dumps(row.before), json.dumps(row.after))
+                    for row in rows
+                ),
+            ),
+        )
+
+    @admin.action(description="Grant a plan (free, for N periods)", permissions=["change"])
+    def grant_plan(self, request, queryset):
+        return _account_action(
+            self,
+            request,
+            queryset,
+            form_class=GrantPlanForm,
+            title="Grant a plan",
+            apply=lambda account, data: services.grant_plan(
+                organization=account.organization, plan=data["plan"], periods=data["periods"], actor=request.user
+            ),
+        )
+
+    @admin.action(description="Extend the trial", permissions=["change"])
+    def extend_trial(self, request, queryset):
+        return _account_action(
+            self,
+            request,
+            queryset,
+            form_class=ExtendTrialForm,
+            title="Extend the trial",
+            apply=lambda account, data: services.extend_trial(
+                organization=account.organization, days=data["days"], actor=request.user
+            ),
+        )
+
+    @admin.action(description="Cancel now", permissions=["change"])
+    def cancel_now(self, request, queryset):
+        return _account_action(
+            self,
+            request,
+            queryset,
+            form_class=CancelNowForm,
+            title="Cancel now",
+            apply=lambda account, data: services.cancel(
+                organization=account.organization,
+                immediate=True,
+                actor=request.user,
+                actor_label=f"operator:{request.user}",
+            ),
+        )
+
+
+class RevenueForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start date must not be after the end date.")
+        return data
+
+
+class ReadOnlyBillingAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyBillingAdmin):
+    change_list_template = "admin/billing/payment/change_list.html"
+    list_display = ["created_at", "account", "provider", "external_id", "amount", "currency", "status", "plan"]
+    list_filter = ["status", "provider", "currency", "plan"]
+    search_fields = ["external_id", "account__organization__name", "account__organization__slug"]
+    list_select_related = ["account__organization", "account__plan", "plan"]
+    date_hierarchy = "created_at"
+
+    def get_urls(self):
+        return [
+            path("revenue/", self.admin_site.admin_view(self.revenue_view), name="billing_payment_revenue"),
+            *super().get_urls(),
+        ]
+
+    def revenue_view(self, request):
+        """Succeeded payments per day, plan and currency for the chosen dates (default: the last 30 days)."""
+        today = timezone.now().date()
+        form = RevenueForm(request.GET or {"start": today - timedelta(days=29), "end": today})
+        rows = revenue(**form.cleaned_data) if form.is_valid() else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Revenue",
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            "totals": revenue_totals(rows),
+        }
+        return TemplateResponse(request, "admin/billing/payment/revenue.html", context)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyBillingAdmin):
+    list_display = ["received_at", "provider", "event_type", "event_id", "outcome", "attempts", "processed_at"]
+    list_filter = ["provider", "outcome", "event_type"]
+    search_fields = ["event_id", "event_type"]
+    date_hierarchy = "received_at"
+    exclude = ["payload"]
+    readonly_fields = ["payload_view"]
+    actions = ["retry"]
+
+    @admin.display(description="Payload")
+    def payload_view(self, obj: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
+
+    @admin.action(description="Retry processing (failed or unfinished events only)", permissions=["view"])
+    def retry(self, request, queryset):
+        events = [process_webhook_event(event_pk=pk) for pk in queryset.values_list("pk", flat=True)]
+        outcomes = ", ".join(f"{event.event_id}: {event.outcome}" for event in events)
+        self.message_user(request, f"Retried: {outcomes}", messages.INFO)

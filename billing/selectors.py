@@ -1,11 +1,13 @@
 """Reads for billing: the public plan list, and account reads always scoped to one organization."""
 
+from decimal import Decimal
 from itertools import islice
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from agents.models import Agent
-from billing.models import BillingAccount, Payment, Plan, PlanPrice
+from billing.models import BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
 from tenants.models import AuditEvent
 
 HISTORY_ACTIONS = Q(action__startswith="subscription.") | Q(action__startswith="payment.")
@@ -52,3 +54,22 @@ def history_for(*, organization, offset: int, limit: int) -> tuple[int, list[tup
     rows += [("change", row) for row in changes.order_by("-created_at", "-id")[:window]]
     rows.sort(key=lambda item: item[1].created_at, reverse=True)
     return total, list(islice(rows, offset, offset + limit))
+
+
+def revenue(*, start, end) -> list[dict]:
+    """Succeeded payments per day (UTC), plan and currency between two dates, inclusive, newest first."""
+    return list(
+        Payment.objects.filter(status=PaymentStatus.SUCCEEDED, created_at__date__gte=start, created_at__date__lte=end)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "plan__code", "currency")
+        .annotate(total=Sum("amount"), payments=Count("id"))
+        .order_by("-day", "plan__code", "currency")
+    )
+
+
+def revenue_totals(rows: list[dict]) -> dict[str, Decimal]:
+    """The rows of revenue() summed per currency (amounts in different currencies are never added)."""
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        totals[row["currency"]] = totals.get(row["currency"], Decimal("0")) + row["total"]
+    return dict(sorted(totals.items()))
