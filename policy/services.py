@@ -18,7 +18,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.models import Agent
-from billing.models import AccountStatus, BillingAccount, Plan, PlanAgent
+from billing.models import AccountStatus, BillingAccount, Interval, Plan, PlanAgent
+from billing.periods import add_interval
 from policy.errors import DenyCode, PolicyDenied
 from policy.models import PolicyRule, RuleKind
 from usage import services as usage_services
@@ -51,6 +52,8 @@ class Access:
     account: BillingAccount
     limits: Limits
     rate_limit_per_minute: int
+    period_start: datetime
+    period_end: datetime
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ def check_access(*, user, agent: Agent | None, channel: str, now: datetime | Non
         tokens_output=_plus(plan.quota_tokens_output, account.extra_tokens_output),
     )
     rate = account.rule_rate_limit if account.rule_rate_limit is not None else settings.DEFAULT_RATE_LIMIT_PER_MINUTE
+    period_start, period_end = quota_period(account=account, now=now)
     return Access(
         user_id=user.pk,
         agent_id=agent.pk,
@@ -186,7 +190,36 @@ def check_access(*, user, agent: Agent | None, channel: str, now: datetime | Non
         account=account,
         limits=limits,
         rate_limit_per_minute=rate or 0,
+        period_start=period_start,
+        period_end=period_end,
     )
+
+
+def quota_period(*, account: BillingAccount, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The period the counters count in: the plan interval of the billing period that contains `now`.
+
+    Usually the billing period itself. An early renewal extends `current_period_end` and keeps the
+    start, so a period can span several intervals; the quota still resets every interval (SPEC §4).
+    """
+    now = now or timezone.now()
+    start, end = account.current_period_start, account.current_period_end
+    interval = account.plan.interval
+    count = max(0, _whole_intervals(start, now, interval))
+    period_start = add_interval(start, interval, count) if count else start
+    return period_start, min(add_interval(start, interval, count + 1), end)
+
+
+def _whole_intervals(start: datetime, now: datetime, interval: str) -> int:
+    if interval == Interval.DAY:
+        return (now - start).days
+    if interval == Interval.WEEK:
+        return (now - start).days // 7
+    count = (now.year - start.year) * 12 + now.month - start.month
+    if interval == Interval.YEAR:
+        count //= 12
+    while count > 0 and add_interval(start, interval, count) > now:
+        count -= 1
+    return count
 
 
 def _plus(quota: int | None, extra: int) -> int | None:
@@ -241,8 +274,8 @@ def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
     account = access.account
     reserved = usage_services.reserve(
         account=account,
-        period_start=account.current_period_start,
-        period_end=account.current_period_end,
+        period_start=access.period_start,
+        period_end=access.period_end,
         limits=access.limits.as_dict(),
         tokens_input=tokens_input,
     )
@@ -250,8 +283,8 @@ def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
         raise _quota_exceeded(access=access, tokens_input=tokens_input)
     return Grant(
         account=account,
-        period_start=account.current_period_start,
-        period_end=account.current_period_end,
+        period_start=access.period_start,
+        period_end=access.period_end,
         limits=access.limits,
         reserved_requests=1,
         reserved_tokens_input=tokens_input,
@@ -260,7 +293,7 @@ def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
 
 def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
     account = access.account
-    used = usage_services.counter_values(account=account, period_start=account.current_period_start)
+    used = usage_services.counter_values(account=account, period_start=access.period_start)
     limits = access.limits
     metric = "requests"
     if limits.requests is None or used["requests"] + 1 <= limits.requests:
@@ -275,7 +308,7 @@ def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
             "metric": metric,
             "limit": getattr(limits, metric),
             "used": used[metric],
-            "resets_at": account.current_period_end.isoformat(),
+            "resets_at": access.period_end.isoformat(),
         },
     )
 

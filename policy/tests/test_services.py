@@ -9,10 +9,11 @@ from accounts.tests.factories import UserFactory
 from agents.models import Channel
 from agents.services import invoke
 from agents.tests.factories import AgentFactory
+from billing.periods import add_interval
 from billing.tests.factories import PlanFactory
 from policy.errors import PolicyDenied
 from policy.models import RuleKind
-from policy.services import authorize, check_access, check_rate
+from policy.services import authorize, check_access, check_rate, quota_period
 from policy.tests.factories import BillingAccountFactory, PolicyRuleFactory
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
@@ -103,3 +104,44 @@ def test_every_channel_goes_through_the_same_service_and_is_metered(subscribed):
     assert result.is_demo and result.conversation.channel == Channel.TELEGRAM
     event = UsageEvent.objects.get()
     assert (event.channel, event.outcome, event.model) == (Channel.TELEGRAM, Outcome.OK, "demo")
+
+
+def test_quota_period_is_the_plan_interval_inside_a_longer_billing_period(db):
+    """An early renewal keeps the period's start and extends its end; quotas still reset monthly."""
+    user = UserFactory()
+    agent = AgentFactory(with_prompt=True)
+    start = timezone.now() - timedelta(days=40)
+    account = BillingAccountFactory(
+        organization=user.organization,
+        plan=PlanFactory(agents=[agent], quota_requests=1),
+        current_period_start=start,
+        current_period_end=start + timedelta(days=90),
+    )
+    PeriodCounter.objects.create(
+        account=account, period_start=start, period_end=add_interval(start, "month"), requests=1
+    )
+
+    period_start, period_end = quota_period(account=account)
+    grant = authorize(user=user, agent=agent, channel=Channel.WEB)
+
+    assert (period_start, period_end) == (add_interval(start, "month"), add_interval(start, "month", 2))
+    assert grant.period_start == period_start
+    with pytest.raises(PolicyDenied) as denied:
+        authorize(user=user, agent=agent, channel=Channel.WEB)
+    assert denied.value.extra["resets_at"] == period_end.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("interval", "elapsed", "expected_count"),
+    [("day", timedelta(hours=50), 2), ("week", timedelta(days=15), 2), ("year", timedelta(days=800), 2)],
+)
+def test_quota_period_for_every_interval(db, interval, elapsed, expected_count):
+    start = timezone.now() - elapsed
+    account = BillingAccountFactory(
+        plan=PlanFactory(interval=interval), current_period_start=start, current_period_end=start + elapsed * 2
+    )
+
+    period_start, period_end = quota_period(account=account)
+
+    assert period_start == add_interval(start, interval, expected_count)
+    assert period_end == add_interval(start, interval, expected_count + 1)
