@@ -136,7 +136,14 @@ async def on_provider_button(callback: CallbackQuery, bot: Bot, tg_chat: Telegra
 async def _subscribe(bot: Bot, tg_chat: TelegramChat, plan_code: str, provider: str) -> None:
     locale = tg_chat.user.locale
     try:
-        result = await service_calls.call_slow(services.subscribe, chat=tg_chat, plan_code=plan_code, provider=provider)
+        me = await bot.me()
+        result = await service_calls.call_slow(
+            services.subscribe,
+            chat=tg_chat,
+            plan_code=plan_code,
+            provider=provider,
+            return_url=f"https://t.me/{me.username}",
+        )
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
         return

@@ -154,12 +154,15 @@ def payment_providers() -> list[str]:
     return enabled_providers()
 
 
-def subscribe(*, chat: TelegramChat, plan_code: str, provider: str) -> billing_services.SubscribeResult:
-    """Start (or change) the subscription; paying providers answer with a checkout link."""
+def subscribe(
+    *, chat: TelegramChat, plan_code: str, provider: str, return_url: str
+) -> billing_services.SubscribeResult:
+    """Start (or change) the subscription; paying providers answer with a checkout link that brings
+    the customer back to `return_url` (the bot's t.me link unless TELEGRAM_CHECKOUT_RETURN_URL says)."""
     return billing_services.subscribe(
         organization=chat.user.organization,
         plan=plan_code,
         provider=provider,
         actor=chat.user,
-        return_url=settings.TELEGRAM_CHECKOUT_RETURN_URL,
+        return_url=settings.TELEGRAM_CHECKOUT_RETURN_URL or return_url,
     )

@@ -1,8 +1,10 @@
+from decimal import Decimal
+
 import pytest
 
 from agents.models import Channel
 from billing.models import AccountStatus, BillingAccount
-from billing.tests.factories import PlanFactory
+from billing.tests.factories import PlanFactory, PlanPriceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +79,35 @@ def test_sending_too_fast_is_explained_with_the_wait(feed, catalog, fake_telegra
     answer, refusal = fake_telegram.sent_texts(tg_user.chat_id)
     assert answer == "echo: one"
     assert "too fast" in refusal and "seconds" in refusal
+
+
+def test_a_paid_plan_answers_with_the_providers_checkout_link(
+    feed, catalog, fake_telegram, fake_yookassa, tg_user, settings
+):
+    settings.BILLING_MANUAL_ENABLED = False
+    PlanPriceFactory(plan=catalog.premium, currency="RUB", amount=Decimal("990.00"))
+    feed(tg_user.text("/start"))
+    fake_telegram.clear()
+
+    feed(tg_user.press("plan:premium"))
+
+    [link] = fake_telegram.sent_texts(tg_user.chat_id)
+    [payment] = fake_yookassa.payments.values()
+    assert payment["confirmation"]["confirmation_url"] in link
+    assert payment["confirmation"]["return_url"] == "https://t.me/test_bot"
+    account = BillingAccount.objects.get(organization__members__telegram_id=tg_user.telegram_id)
+    assert (account.plan, account.status) == (catalog.trial, AccountStatus.TRIALING)
+
+
+def test_with_several_providers_the_customer_picks_one(feed, catalog, fake_telegram, fake_yookassa, tg_user, settings):
+    settings.BILLING_MANUAL_ENABLED = True
+    PlanPriceFactory(plan=catalog.premium, currency="RUB", amount=Decimal("990.00"))
+
+    feed(tg_user.press("plan:premium"))
+
+    [offer] = fake_telegram.calls_of("sendMessage")
+    assert keyboard(offer) == [("Manual", "pay:premium:manual"), ("YooKassa", "pay:premium:yookassa")]
+
+    feed(tg_user.press("pay:premium:yookassa"))
+
+    assert "yoomoney.test" in fake_telegram.sent_texts(tg_user.chat_id)[-1]
