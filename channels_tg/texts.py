@@ -187,14 +187,14 @@ def choose_provider(*, locale: str) -> str:
 
 
 def plan_button(*, locale: str, plan) -> str:
-    """'Monthly — 19.99 USD / month' from the plan's first price."""
+    """'Monthly — 19.99 USD / month': the USD price (billing's default currency), else the first one."""
     with translation.override(locale):
         intervals = {"day": _("day"), "week": _("week"), "month": _("month"), "year": _("year")}
         prices = list(plan.prices.all())
         name = plan_name(plan, locale)
         if not prices:
             return name
-        price = prices[0]
+        price = next((price for price in prices if price.currency == "USD"), prices[0])
         return f"{name} — {price.amount} {price.currency} / {intervals.get(plan.interval, plan.interval)}"
 
 

@@ -111,3 +111,13 @@ def test_with_several_providers_the_customer_picks_one(feed, catalog, fake_teleg
     feed(tg_user.press("pay:premium:yookassa"))
 
     assert "yoomoney.test" in fake_telegram.sent_texts(tg_user.chat_id)[-1]
+
+
+def test_plan_buttons_show_the_usd_price_when_there_are_several(feed, catalog, fake_telegram, tg_user, settings):
+    settings.BILLING_MANUAL_ENABLED = True
+    PlanPriceFactory(plan=catalog.premium, currency="RUB", amount=Decimal("990.00"))
+
+    feed(tg_user.text("/subscribe"))
+
+    [offer] = fake_telegram.calls_of("sendMessage")
+    assert ("Premium — 19.99 USD / month", "plan:premium") in keyboard(offer)
