@@ -7,6 +7,7 @@ web channel turns them into sentences, so every page explains a refusal the same
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,7 +45,7 @@ def _metric(metric: str) -> str:
 def describe_error(error: DomainError) -> ErrorMessage:
     """Plain words (and, where it helps, a link to the fix) for an error a service raised."""
     code, extra = error.code, error.extra
-    billing = "/billing/"
+    billing = reverse("web:billing")
     if code == "user_inactive":
         return ErrorMessage(_("Your account is deactivated. Please contact support."))
     if code in ("agent_not_found", "not_found"):

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from channels_web.views import account
+from channels_web.views import account, billing, dashboard
 
 app_name = "web"
 
 urlpatterns = [
     path("", account.home, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/c/<int:conversation_id>/", dashboard.dashboard, name="conversation"),
+    path("billing/", billing.billing_page, name="billing"),
+    path("billing/subscribe/", billing.subscribe_view, name="billing_subscribe"),
+    path("billing/cancel/", billing.cancel_view, name="billing_cancel"),
+    path("billing/resume/", billing.resume_view, name="billing_resume"),
     path("organization/", account.organization, name="organization"),
     path("organization/api-keys/", account.api_key_create, name="api_key_create"),
     path("organization/api-keys/<int:key_id>/revoke/", account.api_key_revoke, name="api_key_revoke"),

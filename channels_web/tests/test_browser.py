@@ -1,0 +1,98 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium; Playwright drives it, never downloads one)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import expect, sync_playwright
+
+from agents.demo import seed_catalog
+from agents.models import Agent
+from billing.models import Plan
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "a-long-unusual-passphrase-42"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
+    ),
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    """A fresh Chromium page. Request it after the data fixtures: once Playwright's sync API runs its
+    event loop in this thread, Django sees an async context (hence DJANGO_ALLOW_ASYNC_UNSAFE), and the
+    test itself reads nothing more from the database."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def catalog(db):
+    call_command("seed_plans", verbosity=0)
+    seed_catalog()
+    trial_plan = Plan.objects.get(code=settings.TRIAL_PLAN)
+    outside = Agent.objects.exclude(plans=trial_plan).filter(is_active=True).first()
+    return {"trial_agents": sorted(trial_plan.agents.values_list("name", flat=True)), "outside": outside}
+
+
+def _agent_options(page) -> list[str]:
+    return sorted(option.strip() for option in page.locator("#id_agent option").all_inner_texts())
+
+
+def test_signup_chat_switch_to_russian_and_the_plan_boundary(live_server, catalog, page):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("Email").fill("browser@example.com")
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    assert _agent_options(page) == catalog["trial_agents"]
+    assert catalog["outside"].name not in _agent_options(page)
+
+    page.locator("#id_agent").select_option(label=catalog["trial_agents"][0])
+    page.get_by_label("Message").fill("Write a two-line greeting for a new customer.")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page).to_have_url(re.compile(r"/dashboard/c/\d+/$"))
+    expect(page.locator(".msg.user")).to_contain_text("Write a two-line greeting")
+    expect(page.locator(".msg.assistant")).to_have_count(1)
+    expect(page.locator(".msg.assistant .meta")).to_contain_text(re.compile(r"Tokens: \d+ in, \d+ out"))
+    expect(page.locator("#demo-marker")).to_be_visible()
+    artifacts = settings.BASE_DIR / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Language").select_option("ru")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.get_by_role("link", name="Кабинет")).to_be_visible()
+
+    page.get_by_role("link", name="Кабинет").click()
+    expect(page.get_by_role("button", name="Отправить")).to_be_visible()
+    expect(page.get_by_role("link", name="Новый диалог")).to_be_visible()
+
+    # The dropdown cannot offer the agent; a hand-crafted form post for it gets the plan message.
+    outside = catalog["outside"]
+    page.locator("#id_agent").evaluate(
+        "(select, agent) => { select.add(new Option(agent.name, agent.id)); select.value = String(agent.id); }",
+        {"id": outside.pk, "name": outside.name},
+    )
+    page.get_by_label("Сообщение").fill("Let me in")
+    page.get_by_role("button", name="Отправить").click()
+    expect(page.locator("#error")).to_contain_text("Этот агент не входит в ваш тариф — перейдите на Yearly")
+    expect(page.locator("#error a")).to_have_attribute("href", "/billing/")
