@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -147,3 +148,17 @@ def test_telegram_callback_with_a_forged_hash_signs_nobody_in(client):
 
     assert not User.objects.filter(telegram_id=1).exists()
     assert "_auth_user_id" not in client.session
+
+
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="mandatory")
+def test_mandatory_verification_marks_the_user_verified_after_the_link(client, mailoutbox):
+    client.post("/accounts/signup/", {"email": "verify@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    user = User.objects.get(email="verify@example.com")
+    assert not user.email_verified
+    assert "_auth_user_id" not in client.session
+
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+)", mailoutbox[-1].body).group(1)
+    client.post(link)
+
+    user.refresh_from_db()
+    assert user.email_verified
