@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import get_resolver
 from playwright.sync_api import expect, sync_playwright
 
 from agents.demo import seed_catalog
@@ -14,6 +15,8 @@ from billing.models import Plan
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Generous: a loaded CI machine renders the first pages slowly.
+BROWSER_TIMEOUT_MS = 60_000
 PASSWORD = "a-long-unusual-passphrase-42"
 
 pytestmark = [
@@ -34,6 +37,8 @@ def page(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        expect.set_options(timeout=BROWSER_TIMEOUT_MS)
         yield context.new_page()
         context.close()
         browser.close()
@@ -41,6 +46,9 @@ def page(monkeypatch):
 
 @pytest.fixture
 def catalog(db):
+    # Import the whole URLconf (the Telegram channel pulls in aiogram's large pydantic models) here, not
+    # in the live server's first request, which would otherwise race the browser's navigation timeout.
+    get_resolver().url_patterns
     call_command("seed_plans", verbosity=0)
     seed_catalog()
     trial_plan = Plan.objects.get(code=settings.TRIAL_PLAN)
