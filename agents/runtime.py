@@ -8,7 +8,7 @@ and version it was about to use: `prepare()` (no network) and `complete()` (the 
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openai
 from django.conf import settings
@@ -50,7 +50,7 @@ class ProviderConfig:
 
     kind: str
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     timeout: float
     max_retries: int
 

@@ -31,3 +31,13 @@ def agents_for(*, user, channel: str) -> QuerySet[Agent]:
     allowed = Exists(rules.filter(kind=RuleKind.ALLOW_AGENT, agent_id=OuterRef("pk")))
     denied = Exists(rules.filter(kind=RuleKind.DENY_AGENT, agent_id=OuterRef("pk")))
     return Agent.objects.filter(is_active=True).filter(in_plan | allowed).exclude(denied)
+
+
+def features_for(*, organization) -> set[str]:
+    """The plan's features plus the organization's active feature-flag rules (e.g. "advanced_analytics")."""
+    account = BillingAccount.objects.select_related("plan").filter(organization=organization).first()
+    if account is None or account.plan is None:
+        return set()
+    rules = rules_for_scope(organization_ref=account.organization_id, plan_ref=account.plan_id)
+    flags = rules.filter(kind=RuleKind.FEATURE).exclude(feature="").values_list("feature", flat=True)
+    return set(account.plan.features or []) | set(flags)

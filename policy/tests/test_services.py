@@ -13,6 +13,7 @@ from billing.periods import add_interval
 from billing.tests.factories import PlanFactory
 from policy.errors import PolicyDenied
 from policy.models import RuleKind
+from policy.selectors import features_for
 from policy.services import authorize, check_access, check_rate, quota_period
 from policy.tests.factories import BillingAccountFactory, PolicyRuleFactory
 from usage.models import Outcome, PeriodCounter, UsageEvent
@@ -145,3 +146,13 @@ def test_quota_period_for_every_interval(db, interval, elapsed, expected_count):
 
     assert period_start == add_interval(start, interval, expected_count)
     assert period_end == add_interval(start, interval, expected_count + 1)
+
+
+def test_features_are_the_plans_plus_active_feature_rules(subscribed):
+    user, _, plan = subscribed
+    plan.features = ["api_access"]
+    plan.save(update_fields=["features"])
+    PolicyRuleFactory(kind=RuleKind.FEATURE, organization=user.organization, feature="advanced_analytics")
+    PolicyRuleFactory(kind=RuleKind.FEATURE, organization=user.organization, feature="beta", is_active=False)
+
+    assert features_for(organization=user.organization) == {"api_access", "advanced_analytics"}
