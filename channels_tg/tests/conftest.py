@@ -1,5 +1,6 @@
 import asyncio
 import itertools
+from types import SimpleNamespace
 
 import pytest
 from aiogram.types import Update
@@ -126,4 +127,4 @@ def catalog(db, settings, fake_openai):
     writer, coder, lawyer = agent("Writer"), agent("Coder"), agent("Lawyer")
     trial = PlanFactory(code=settings.TRIAL_PLAN, name="Monthly", trial_days=14, agents=[writer, coder])
     premium = PlanFactory(code="premium", name="Premium", agents=[writer, coder, lawyer])
-    return type("Catalog", (), {"writer": writer, "coder": coder, "lawyer": lawyer, "trial": trial, "premium": premium})
+    return SimpleNamespace(writer=writer, coder=coder, lawyer=lawyer, trial=trial, premium=premium)
