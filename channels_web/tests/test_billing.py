@@ -181,3 +181,18 @@ def test_billing_page_query_count(web_client, user, plan, monthly, weekly, yearl
 
     with django_assert_max_num_queries(11):
         web_client.get("/billing/")
+
+
+def test_paying_provider_redirects_to_its_checkout_and_changes_nothing_yet(
+    web_client, user, plan, monthly, fake_yookassa
+):
+    account = BillingAccountFactory(organization=user.organization, plan=plan, currency="RUB")
+
+    response = web_client.post("/billing/subscribe/", {"plan": "monthly", "provider": "yookassa", "currency": "RUB"})
+
+    assert response.status_code == 302
+    payment = next(iter(fake_yookassa.payments.values()))
+    assert response["Location"] == payment["confirmation"]["confirmation_url"]
+    assert payment["confirmation"]["return_url"].endswith("/billing/")
+    account.refresh_from_db()
+    assert account.plan == plan
