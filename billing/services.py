@@ -227,6 +227,17 @@ def _start_period(
     account.save()
 
 
+def stop_replaced_subscription(account: BillingAccount, *, provider: str, subscription_id: str = "") -> None:
+    """A new subscription replaces one at another provider (or another Paddle subscription): stop the old
+    one charging now, so a customer who upgrades or switches provider is never billed twice."""
+    old_id = account.provider_subscription_id
+    if not old_id or (provider == account.provider and subscription_id in ("", old_id)):
+        return
+    _cancel_at_provider(account, immediate=True)
+    account.provider_subscription_id = ""
+    account.save(update_fields=["provider_subscription_id", "updated_at"])
+
+
 def _manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
     """A record of a manual activation so that history and revenue show it (amount 0 for free plans)."""
     return Payment.objects.create(
@@ -317,6 +328,7 @@ def subscribe(
         if not backend.needs_checkout:
             upgrading = _is_current(account, now) and account.status == AccountStatus.ACTIVE
             action = "subscription.upgraded" if upgrading else "subscription.activated"
+            stop_replaced_subscription(account, provider=provider)
             _start_period(account, plan=plan, start=now, provider=provider, currency=currency)
             payment = _manual_payment(account, plan=plan, price=price)
             _audit(account, action, before, actor=actor, actor_label=actor_label)
@@ -513,6 +525,7 @@ def apply_succeeded_payment(
         action, start = "subscription.upgraded", period_start
     else:
         action, start = "subscription.activated", period_start
+    stop_replaced_subscription(account, provider=payment.provider)
     _start_period(account, plan=plan, start=start, end=end, provider=payment.provider, currency=payment.currency)
     if payment_method_id:
         account.provider_payment_method_id = payment_method_id

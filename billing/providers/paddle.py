@@ -182,7 +182,7 @@ class PaddleBackend(PaymentBackend):
         return price
 
     def _transaction_completed(self, data: dict, label: str) -> str:
-        from billing.services import apply_succeeded_payment, sync_provider_state
+        from billing.services import apply_succeeded_payment, stop_replaced_subscription, sync_provider_state
 
         account = self._account_for(data, data.get("subscription_id"))
         if account is None:
@@ -196,6 +196,7 @@ class PaddleBackend(PaymentBackend):
         )
         if payment.account_id != account.pk:
             raise EventRefused(account, "the transaction belongs to another account")
+        stop_replaced_subscription(account, provider=self.name, subscription_id=data.get("subscription_id") or "")
         period = data.get("billing_period") or {}
         apply_succeeded_payment(
             payment=payment,

@@ -235,3 +235,18 @@ def test_cancel_immediately_cancels_at_paddle(auth_client, paddle, monthly):
 def test_webhook_for_disabled_provider_answers_404(api_client):
     response = api_client.post("/api/v1/billing/webhooks/paddle", data=b"{}", content_type="application/json")
     assert response.status_code == 404
+
+
+def test_upgrade_through_a_new_paddle_checkout_stops_the_old_subscription(api_client, auth_client, paddle, monthly):
+    paddle.add_subscription("sub_old", price_id="pri_monthly_USD")
+    BillingAccountFactory(
+        organization=auth_client.user.organization, plan=monthly, provider="paddle", provider_subscription_id="sub_old"
+    )
+    payment = Payment.objects.get(pk=start_checkout(auth_client, plan="yearly")["payment_id"])
+    payload = notification("transaction.completed", completed(paddle, payment.external_id, subscription_id="sub_new"))
+    assert post_paddle(api_client, payload, paddle.webhook_secret).json()["outcome"] == "processed"
+
+    account = BillingAccount.objects.get(organization=auth_client.user.organization)
+    assert (account.plan.code, account.provider_subscription_id) == ("yearly", "sub_new")
+    assert paddle.subscriptions["sub_old"]["status"] == "canceled"
+    assert AuditEvent.objects.filter(action="subscription.upgraded").count() == 1
