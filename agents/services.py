@@ -71,6 +71,7 @@ def invoke(
     try:
         history = _history(conversation)
         call = runtime.prepare(agent=agent, input=input, variables=variables, history=history)
+        _release_pooled_connection()
         completion = runtime.complete(call)
     except DomainError as failure:
         _record_failure(grant=grant, user=user, agent=agent, channel=channel, call=call, failure=failure)
@@ -108,6 +109,16 @@ def invoke(
         latency_ms=completion.latency_ms,
         is_demo=completion.is_demo,
     )
+
+
+def _release_pooled_connection() -> None:
+    """With a connection pool, hand the connection back while we wait on the provider, so N calls in
+    flight need the pool's few connections, not N. Not inside a transaction (a caller's atomic block,
+    or a test's), and not without a pool: reconnecting would cost more than it saves."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block or not connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        return
+    connection.close()
 
 
 def _history(conversation: Conversation | None) -> list:
