@@ -46,11 +46,11 @@ def reserve(
     increment = {"requests": F("requests") + 1, "tokens_input": F("tokens_input") + tokens_input}
     if _counter(account=account, period_start=period_start).filter(condition).update(**increment):
         return True
-    _, created = PeriodCounter.objects.get_or_create(
+    # No row updated: either the period's counter does not exist yet, or the quota is used up. Make
+    # sure it exists (a concurrent first caller may have just created it) and try once more.
+    PeriodCounter.objects.get_or_create(
         account_id=account.pk, period_start=period_start, defaults={"period_end": period_end}
     )
-    if not created:
-        return False
     return bool(_counter(account=account, period_start=period_start).filter(condition).update(**increment))
 
 
