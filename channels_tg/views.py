@@ -4,15 +4,11 @@ import hmac
 import json
 import logging
 
-from aiogram.types import Update
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from pydantic import ValidationError
-
-from channels_tg.bot import build_bot, get_dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +28,13 @@ async def webhook(request: HttpRequest) -> HttpResponse:
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not secret or not settings.TELEGRAM_BOT_TOKEN or not hmac.compare_digest(given.encode(), secret.encode()):
         return HttpResponseForbidden()
+    # aiogram's pydantic models take seconds to import; importing them here, not at module level,
+    # keeps them out of the URLconf, so app servers without the bot do not pay on their first request.
+    from aiogram.types import Update
+    from pydantic import ValidationError
+
+    from channels_tg.bot import build_bot, get_dispatcher
+
     try:
         payload = json.loads(request.body)
         update = Update.model_validate(payload)
