@@ -85,3 +85,14 @@ def fake_yookassa(settings):
     settings.YOOKASSA_API_URL = fake.url
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def same_rate_window():
+    """Rate limits count in fixed one-minute windows: a test whose calls must land in one window
+    starts early enough in a window that they cannot straddle its boundary."""
+    import time
+
+    remaining = 60 - time.time() % 60
+    if remaining < 15:
+        time.sleep(remaining + 0.1)

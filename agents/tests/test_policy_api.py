@@ -159,7 +159,7 @@ def test_plan_without_the_api_channel_is_denied_channel_not_allowed(auth_client,
     _assert_metered_denial("channel_not_allowed")
 
 
-def test_default_rate_limit_answers_429_with_retry_after(auth_client, agent, account, settings):
+def test_default_rate_limit_answers_429_with_retry_after(auth_client, agent, account, settings, same_rate_window):
     settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 2
 
     assert [_invoke(auth_client, agent).status_code for _ in range(2)] == [200, 200]
@@ -172,7 +172,9 @@ def test_default_rate_limit_answers_429_with_retry_after(auth_client, agent, acc
     assert PeriodCounter.objects.get().requests == 2
 
 
-def test_organization_rate_rule_overrides_the_plan_rule_and_the_default(auth_client, user, agent, account, settings):
+def test_organization_rate_rule_overrides_the_plan_rule_and_the_default(
+    auth_client, user, agent, account, settings, same_rate_window
+):
     settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 100
     PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, organization=None, plan=account.plan, requests_per_minute=5)
     PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, organization=user.organization, requests_per_minute=1)

@@ -68,7 +68,7 @@ def test_plan_without_any_subscription_points_to_subscribe(feed, fake_telegram, 
     assert fake_telegram.sent_texts(tg_user.chat_id) == ["You have no subscription yet. See the plans with /subscribe."]
 
 
-def test_sending_too_fast_is_explained_with_the_wait(feed, catalog, fake_telegram, tg_user, settings):
+def test_sending_too_fast_is_explained_with_the_wait(feed, catalog, fake_telegram, tg_user, settings, same_rate_window):
     settings.DEFAULT_RATE_LIMIT_PER_MINUTE = 1
     feed(tg_user.press(f"agent:{catalog.writer.pk}"))
     fake_telegram.clear()

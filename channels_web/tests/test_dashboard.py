@@ -166,7 +166,7 @@ def test_plan_without_the_web_channel_explains_it(web_client, user, agent):
     assert "Your plan does not include the web dashboard" in response.content.decode()
 
 
-def test_rate_limit_says_how_long_to_wait(web_client, account, agent, user):
+def test_rate_limit_says_how_long_to_wait(web_client, account, agent, user, same_rate_window):
     PolicyRule.objects.create(kind=RuleKind.RATE_LIMIT, organization=user.organization, requests_per_minute=1)
     _send(web_client, agent)
 
