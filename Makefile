@@ -35,7 +35,7 @@ migrate: install .env
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 
 run: seed
 	@if [ "$${DEBUG:-0}" = "1" ]; then \

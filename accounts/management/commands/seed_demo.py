@@ -13,6 +13,9 @@ from billing.catalog_seed import seed_plans
 class Command(BaseCommand):
     help = "Create the demo operator, customer, plans and agents (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="Where the app is served.")
+
     def handle(self, *args, **options):
         # Plans and agents first: a new customer's trial looks up settings.TRIAL_PLAN.
         plans = seed_plans()
@@ -26,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  Created agents: {', '.join(agents)}")
         provider = "OpenAI (OPENAI_API_KEY)" if settings.OPENAI_API_KEY else "built-in demo (offline)"
         self.stdout.write(f"  LLM provider: {provider}")
-        base = "http://127.0.0.1:8000"
+        base = options["base_url"].rstrip("/")
         self.stdout.write(f"  Dashboard: {base}/dashboard/    Admin: {base}/admin/    API docs: {base}/api/v1/docs/")
         for email in created:
             self.stdout.write(f"  Created {email} with password: {password}")
