@@ -21,15 +21,24 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = {"code": "invalid", "detail": "Invalid input.", "fields": _field_errors(exc.detail)}
     elif isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else exc.default_code
-        body = {"code": code, "detail": str(exc.detail) if not isinstance(exc.detail, dict) else exc.default_detail}
+        code, detail = _code_and_detail(exc)
+        body = {"code": code, "detail": detail}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["retry_after"] = int(exc.wait + 0.999)
         response.data = body
+        if code == "user_inactive":  # SPEC §5: a deactivated user is forbidden, not unauthenticated
+            response.status_code = status.HTTP_403_FORBIDDEN
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+def _code_and_detail(exc: exceptions.APIException) -> tuple[str, str]:
+    """simplejwt reports {"detail", "code", "messages"}; DRF a string detail with its code."""
+    if isinstance(exc.detail, dict):
+        return str(exc.detail.get("code") or exc.default_code), str(exc.detail.get("detail") or exc.default_detail)
+    codes = exc.get_codes()
+    return (codes if isinstance(codes, str) else exc.default_code), str(exc.detail)
 
 
 def _field_errors(detail):

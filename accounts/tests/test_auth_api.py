@@ -168,3 +168,21 @@ def test_register_is_throttled_per_ip(api_client, monkeypatch):
     response = register(api_client, email="second@example.com")
     assert response.status_code == 429
     assert not User.objects.filter(email="second@example.com").exists()
+
+
+def test_a_token_of_a_deactivated_user_is_refused_with_user_inactive(api_client):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    user = UserFactory()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    response = api_client.get("/api/v1/auth/profile")
+    assert response.status_code == 403
+    assert response.json()["code"] == "user_inactive"
+
+
+def test_a_garbled_access_token_is_401_token_not_valid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    response = api_client.get("/api/v1/auth/profile")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"

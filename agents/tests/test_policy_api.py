@@ -38,14 +38,14 @@ def test_the_agent_viewset_is_guarded_by_the_policy_permission():
     assert PolicyPermission in AgentViewSet.permission_classes
 
 
-def test_inactive_user_with_a_token_is_refused_before_the_policy(auth_client, user, agent, account):
-    """Authentication (JWT and API keys) already refuses a deactivated user."""
+def test_inactive_user_with_a_token_is_refused_user_inactive_before_the_policy(auth_client, user, agent, account):
+    """Authentication (JWT) already refuses a deactivated user, with the policy's code and status."""
     user.is_active = False
     user.save(update_fields=["is_active"])
 
     response = _invoke(auth_client, agent)
 
-    assert response.status_code == 401
+    _assert_denied(response, 403, "user_inactive")
     assert not PeriodCounter.objects.exists()
 
 
