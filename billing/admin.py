@@ -17,6 +17,7 @@ from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, 
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
 from billing.webhooks import process_webhook_event
 from botgeneric.errors import DomainError
+from tenants.admin import ReadOnlyAdmin
 from tenants.selectors import audit_events_for
 
 # --- Catalog: plans, their prices and agents ---------------------------------------------
@@ -313,19 +314,8 @@ class RevenueForm(forms.Form):
         return data
 
 
-class ReadOnlyBillingAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyBillingAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/payment/change_list.html"
     list_display = ["created_at", "account", "provider", "external_id", "amount", "currency", "status", "plan"]
     list_filter = ["status", "provider", "currency", "plan"]
@@ -356,7 +346,7 @@ class PaymentAdmin(ReadOnlyBillingAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyBillingAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "provider", "event_type", "event_id", "outcome", "attempts", "processed_at"]
     list_filter = ["provider", "outcome", "event_type"]
     search_fields = ["event_id", "event_type"]

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from tenants.admin import ReadOnlyAdmin
 from usage.models import UsageEvent
 
 
 @admin.register(UsageEvent)
-class UsageEventAdmin(admin.ModelAdmin):
+class UsageEventAdmin(ReadOnlyAdmin):
     """The metering record: read-only, written only by the invoke path."""
 
     list_display = [
@@ -26,12 +27,3 @@ class UsageEventAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "user", "agent"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
