@@ -13,15 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.models import Agent
-from billing.models import AccountStatus, BillingAccount, Interval, Plan, PlanAgent
+from billing.models import AccountStatus, BillingAccount, Interval, Plan
 from billing.periods import add_interval
 from policy.errors import DenyCode, PolicyDenied
-from policy.models import PolicyRule, RuleKind
+from policy.rules_cache import ScopedRules, rules_for
 from usage import services as usage_services
 
 logger = logging.getLogger(__name__)
@@ -69,52 +67,14 @@ class Grant:
     reserved_tokens_input: int
 
 
-def active_rules(now: datetime | None = None):
-    """Rules switched on and inside their optional [starts_at, ends_at) window."""
-    now = now or timezone.now()
-    return PolicyRule.objects.filter(
-        Q(is_active=True),
-        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
-    )
+def account_for_policy(*, organization_id: int) -> BillingAccount | None:
+    """The organization's billing account with its plan, read fresh: status and period are never cached."""
+    return BillingAccount.objects.select_related("plan").filter(organization_id=organization_id).first()
 
 
-def rules_for_scope(*, organization_ref, plan_ref, now: datetime | None = None):
-    """Active rules that apply to an organization on a plan: a rule's organization and plan, when set,
-    must both match (either may be an OuterRef)."""
-    return active_rules(now).filter(
-        Q(organization__isnull=True) | Q(organization_id=organization_ref),
-        Q(plan__isnull=True) | Q(plan_id=plan_ref),
-    )
-
-
-def _sum_of(rules, field: str):
-    total = rules.filter(kind=RuleKind.EXTRA_QUOTA).order_by().values("kind").annotate(total=Sum(field)).values("total")
-    return Coalesce(Subquery(total[:1]), Value(0))
-
-
-def _account_with_rules(*, organization_id: int, agent_id: int, now: datetime) -> BillingAccount | None:
-    """The organization's billing account, plan, and every rule that bears on this agent: one query."""
-    rules = rules_for_scope(organization_ref=OuterRef("organization_id"), plan_ref=OuterRef("plan_id"), now=now)
-    rate = (
-        rules.filter(kind=RuleKind.RATE_LIMIT, requests_per_minute__isnull=False)
-        .order_by(F("organization_id").asc(nulls_last=True), "requests_per_minute")
-        .values("requests_per_minute")[:1]
-    )
-    return (
-        BillingAccount.objects.select_related("plan")
-        .filter(organization_id=organization_id)
-        .annotate(
-            agent_in_plan=Exists(PlanAgent.objects.filter(plan_id=OuterRef("plan_id"), agent_id=agent_id)),
-            agent_allowed=Exists(rules.filter(kind=RuleKind.ALLOW_AGENT, agent_id=agent_id)),
-            agent_denied=Exists(rules.filter(kind=RuleKind.DENY_AGENT, agent_id=agent_id)),
-            rule_rate_limit=Subquery(rate),
-            extra_requests=_sum_of(rules, "extra_requests"),
-            extra_tokens_input=_sum_of(rules, "extra_tokens_input"),
-            extra_tokens_output=_sum_of(rules, "extra_tokens_output"),
-        )
-        .first()
-    )
+def scoped_rules(*, account: BillingAccount, now: datetime | None = None) -> ScopedRules:
+    """The plan's agents and the live rules that apply to this account (see `policy.rules_cache`)."""
+    return rules_for(organization_id=account.organization_id, plan_id=account.plan_id, now=now or timezone.now())
 
 
 def check_user(*, user) -> None:
@@ -158,7 +118,8 @@ def upgrade_plans(*, agent: Agent, exclude_plan_id: int | None) -> list[dict[str
 def check_access(*, user, agent: Agent | None, channel: str, now: datetime | None = None) -> Access:
     """Every check of SPEC §5 up to (not including) the rate limit and the quota, in order.
 
-    Reads one row set (the account with its plan and the rules for this agent); writes nothing.
+    Reads the account with its plan (one query); the rules and plan memberships come from the
+    per-process memo of `policy.rules_cache`. Writes nothing.
     """
     now = now or timezone.now()
     check_user(user=user)
@@ -166,22 +127,18 @@ def check_access(*, user, agent: Agent | None, channel: str, now: datetime | Non
         raise PolicyDenied(DenyCode.AGENT_NOT_FOUND, "Agent not found.")
     account = None
     if user.organization_id is not None:
-        account = _account_with_rules(organization_id=user.organization_id, agent_id=agent.pk, now=now)
+        account = account_for_policy(organization_id=user.organization_id)
     check_subscription(account=account, now=now)
-    if account.agent_denied or not (account.agent_in_plan or account.agent_allowed):
+    rules = scoped_rules(account=account, now=now)
+    if not rules.allows_agent(agent.pk):
         raise PolicyDenied(
             DenyCode.AGENT_NOT_IN_PLAN,
             f"The {account.plan.name} plan does not include {agent.name}.",
             {"upgrade_plans": upgrade_plans(agent=agent, exclude_plan_id=account.plan_id)},
         )
     check_channel(account=account, channel=channel)
-    plan = account.plan
-    limits = Limits(
-        requests=_plus(plan.quota_requests, account.extra_requests),
-        tokens_input=_plus(plan.quota_tokens_input, account.extra_tokens_input),
-        tokens_output=_plus(plan.quota_tokens_output, account.extra_tokens_output),
-    )
-    rate = account.rule_rate_limit if account.rule_rate_limit is not None else settings.DEFAULT_RATE_LIMIT_PER_MINUTE
+    limits = _limits(account=account, rules=rules)
+    rate = rules.rate_limit if rules.rate_limit is not None else settings.DEFAULT_RATE_LIMIT_PER_MINUTE
     period_start, period_end = quota_period(account=account, now=now)
     return Access(
         user_id=user.pk,
@@ -230,17 +187,15 @@ def limits_for(*, account: BillingAccount, now: datetime | None = None) -> Limit
     """The quotas an account has this period (plan + active extra_quota rules), for reports."""
     if account.plan is None:
         return Limits(0, 0, 0)
-    rules = rules_for_scope(organization_ref=account.organization_id, plan_ref=account.plan_id, now=now)
-    extra = rules.filter(kind=RuleKind.EXTRA_QUOTA).aggregate(
-        requests=Coalesce(Sum("extra_requests"), 0),
-        tokens_input=Coalesce(Sum("extra_tokens_input"), 0),
-        tokens_output=Coalesce(Sum("extra_tokens_output"), 0),
-    )
+    return _limits(account=account, rules=scoped_rules(account=account, now=now))
+
+
+def _limits(*, account: BillingAccount, rules: ScopedRules) -> Limits:
     plan = account.plan
     return Limits(
-        requests=_plus(plan.quota_requests, extra["requests"]),
-        tokens_input=_plus(plan.quota_tokens_input, extra["tokens_input"]),
-        tokens_output=_plus(plan.quota_tokens_output, extra["tokens_output"]),
+        requests=_plus(plan.quota_requests, rules.extra_total("extra_requests")),
+        tokens_input=_plus(plan.quota_tokens_input, rules.extra_total("extra_tokens_input")),
+        tokens_output=_plus(plan.quota_tokens_output, rules.extra_total("extra_tokens_output")),
     )
 
 
