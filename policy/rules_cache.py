@@ -160,6 +160,9 @@ def invalidate() -> None:
 
     Inside a transaction the token changes at once (this transaction's own later checks see its write)
     and again after commit (a process that reloaded in between read the state before the commit).
+    A transaction that writes, checks access in the same process, then rolls back leaves that process
+    holding the rolled-back rows until the next change or the token expires (VERSION_TTL_SECONDS);
+    no service does this today.
     """
     if connection.in_atomic_block:
         _bump()
