@@ -181,9 +181,9 @@ def seed_catalog() -> list[str]:
                     agent=agent, system_prompt=system_prompt, template=template, temperature=temperature, note=note
                 )
                 prompt_services.activate_version(version=version)
-            PlanAgent.objects.bulk_create(
-                [PlanAgent(plan=plan, agent=agent) for plan in Plan.objects.filter(code__in=plan_codes)]
-            )
+            # One save per row (not bulk_create): the policy's rules memo hears of each new membership.
+            for plan in Plan.objects.filter(code__in=plan_codes):
+                PlanAgent.objects.create(plan=plan, agent=agent)
         created.append(slug)
         logger.info("Seeded demo agent %s", slug)
     return created
