@@ -117,6 +117,9 @@ class BillingAccount(models.Model):
     provider_customer_id = models.CharField(max_length=120, blank=True)
     provider_subscription_id = models.CharField(max_length=120, blank=True, db_index=True)
     provider_payment_method_id = models.CharField(max_length=120, blank=True)
+    provider_event_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the newest applied provider event happened; older ones are ignored."
+    )
     balance = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -238,6 +238,15 @@ def stop_replaced_subscription(account: BillingAccount, *, provider: str, subscr
     account.save(update_fields=["provider_subscription_id", "updated_at"])
 
 
+def _schedule_at_provider(account: BillingAccount, plan: Plan) -> None:
+    """Tell a self-renewing provider (Paddle) to bill `plan` from the next period, so that its renewal
+    and webhooks agree with our schedule. Its ProviderError rolls the caller's transaction back."""
+    backend = get_backend(account.provider) if account.provider else None
+    if backend is not None:
+        price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
+        backend.schedule_plan_change(account=account, plan=plan, price=price)
+
+
 def _manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
     """A record of a manual activation so that history and revenue show it (amount 0 for free plans)."""
     return Payment.objects.create(
@@ -316,11 +325,13 @@ def subscribe(
             if account.plan_id == plan.pk:
                 if account.scheduled_plan_id is None:
                     raise BillingError(BillingErrorCode.ALREADY_SUBSCRIBED, f"Already on {plan.code}.", "plan")
+                _schedule_at_provider(account, plan)
                 account.scheduled_plan = None
                 account.save(update_fields=["scheduled_plan", "updated_at"])
                 _audit(account, "subscription.downgrade_canceled", before, actor=actor, actor_label=actor_label)
                 return SubscribeResult(account)
             if _is_downgrade(account.plan, plan, currency):
+                _schedule_at_provider(account, plan)
                 account.scheduled_plan = plan
                 account.save(update_fields=["scheduled_plan", "updated_at"])
                 _audit(account, "subscription.downgrade_scheduled", before, actor=actor, actor_label=actor_label)
@@ -521,6 +532,8 @@ def apply_succeeded_payment(
         # Paid ahead of time: the current period runs on to the new end; otherwise the new period starts.
         start = account.current_period_start if period_start > now else period_start
         action = "subscription.renewed"
+    elif account.scheduled_plan_id == plan.pk and period_start >= (account.current_period_end or period_start):
+        action, start = "subscription.downgraded", period_start
     elif was_current and account.status == AccountStatus.ACTIVE:
         action, start = "subscription.upgraded", period_start
     else:
@@ -561,6 +574,19 @@ def record_failed_payment(*, payment: Payment, status: str, actor_label: str, ra
     return True
 
 
+def note_provider_event(*, account: BillingAccount, occurred_at: datetime | None) -> bool:
+    """Record that a provider event which happened at `occurred_at` is being applied to `account`.
+
+    False when a newer event was already applied (a late delivery must not overwrite newer state).
+    One conditional UPDATE, so it also takes the account's row lock for the caller's transaction.
+    Events without a time are always applied.
+    """
+    if occurred_at is None:
+        return True
+    fresh = Q(provider_event_at__isnull=True) | Q(provider_event_at__lte=occurred_at)
+    return bool(BillingAccount.objects.filter(fresh, pk=account.pk).update(provider_event_at=occurred_at))
+
+
 def sync_provider_state(
     *,
     account: BillingAccount,
@@ -576,7 +602,9 @@ def sync_provider_state(
 ) -> bool:
     """Bring the account in line with what a self-renewing provider (Paddle) reports.
 
-    Values are absolute (not "extend by one"), so applying the same report twice changes nothing.
+    The provider reporting our scheduled (downgrade) plan before the period turns only confirms
+    the schedule: the customer keeps the plan paid for until then. Values are absolute (not "extend
+    by one"), so applying the same report twice changes nothing.
     Returns whether anything changed; only a change is audited.
     """
     account = _lock_account_by_pk(account.pk)
@@ -587,7 +615,9 @@ def sync_provider_state(
         account.provider_customer_id = customer_id
     if subscription_id:
         account.provider_subscription_id = subscription_id
-    if plan is not None:
+    turned = period_start is not None and account.current_period_end is not None
+    turned = turned and period_start >= account.current_period_end
+    if plan is not None and (account.scheduled_plan_id != plan.pk or turned):
         account.plan = plan
         if account.scheduled_plan_id == plan.pk:
             account.scheduled_plan = None

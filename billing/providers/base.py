@@ -105,6 +105,10 @@ class PaymentBackend:
     def resume_subscription(self, *, account: BillingAccount) -> None:
         """Undo a cancellation scheduled at the provider."""
 
+    def schedule_plan_change(self, *, account: BillingAccount, plan: Plan, price: PlanPrice | None) -> None:
+        """Bill `plan` at `price` from the next period on. Providers that never charge by themselves
+        (manual, YooKassa: billing_tick charges from our side) do nothing."""
+
     def charge_saved_method(
         self, *, account: BillingAccount, plan: Plan, price: PlanPrice, idempotence_key: str, period: tuple
     ) -> Charge | None:

@@ -8,21 +8,22 @@ webhook (`Paddle-Signature`, verified with the SDK's Verifier and one or more se
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import requests
 from django.conf import settings
 from paddle_billing import Client, Environment, Options
 from paddle_billing.Entities.Shared import CustomData
-from paddle_billing.Entities.Subscriptions import SubscriptionEffectiveFrom
+from paddle_billing.Entities.Subscriptions import SubscriptionEffectiveFrom, SubscriptionProrationBillingMode
 from paddle_billing.Exceptions.ApiError import ApiError
 from paddle_billing.Notifications import Secret, Verifier
 from paddle_billing.Resources.Subscriptions.Operations import CancelSubscription, UpdateSubscription
+from paddle_billing.Resources.Subscriptions.Operations.Update import SubscriptionUpdateItem
 from paddle_billing.Resources.Transactions.Operations import CreateTransaction
 from paddle_billing.Resources.Transactions.Operations.Create import TransactionCreateItem
 
-from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PlanPrice, WebhookOutcome
+from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, Plan, PlanPrice, WebhookOutcome
 from billing.providers.base import Checkout, EventRefused, PaymentBackend, ProviderError, VerifiedEvent, WebhookRejected
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ def _minor_to_decimal(amount: str) -> Decimal:
 
 def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _event_time(value: str | None) -> datetime | None:
+    """When Paddle says the event happened (`occurred_at`, UTC); None when absent or unreadable."""
+    try:
+        moment = _parse_time(value)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 class PaddleBackend(PaymentBackend):
@@ -121,6 +133,25 @@ class PaddleBackend(PaymentBackend):
             logger.warning("paddle resume failed for account %s: %s", account.pk, exc)
             raise ProviderError(detail="Paddle did not accept the change; nothing changed.") from None
 
+    def schedule_plan_change(self, *, account: BillingAccount, plan: Plan, price: PlanPrice | None) -> None:
+        """Paddle renews by itself, so a downgrade must be set there too or it renews at the old price.
+
+        `full_next_billing_period`: nothing is charged or credited now; the next renewal bills `price`.
+        """
+        if not account.provider_subscription_id:
+            return
+        if price is None or not price.provider_ref:
+            raise ProviderError(detail=f"{plan.code} has no Paddle price in {account.currency}; nothing changed.")
+        operation = UpdateSubscription(
+            items=[SubscriptionUpdateItem(price_id=price.provider_ref, quantity=1)],
+            proration_billing_mode=SubscriptionProrationBillingMode.FullNextBillingPeriod,
+        )
+        try:
+            self._client().subscriptions.update(account.provider_subscription_id, operation)
+        except (ApiError, requests.RequestException) as exc:
+            logger.warning("paddle plan change failed for account %s: %s", account.pk, exc)
+            raise ProviderError(detail="Paddle did not accept the plan change; nothing changed.") from None
+
     # --- webhooks --------------------------------------------------------------------------------
 
     def verify_webhook(self, request) -> VerifiedEvent:
@@ -143,10 +174,11 @@ class PaddleBackend(PaymentBackend):
     def process_event(self, event) -> str:
         data = event.payload.get("data") or {}
         label = f"webhook:{self.name}:{event.event_id}"
+        occurred_at = _event_time(event.payload.get("occurred_at"))
         if event.event_type == "transaction.completed":
-            return self._transaction_completed(data, label)
+            return self._transaction_completed(data, label, occurred_at)
         if event.event_type in SUBSCRIPTION_EVENTS:
-            return self._subscription_changed(data, label)
+            return self._subscription_changed(data, label, occurred_at)
         return WebhookOutcome.IGNORED
 
     def _account_for(self, data: dict, subscription_id: str | None) -> BillingAccount | None:
@@ -181,13 +213,21 @@ class PaddleBackend(PaymentBackend):
             )
         return price
 
-    def _transaction_completed(self, data: dict, label: str) -> str:
-        from billing.services import apply_succeeded_payment, stop_replaced_subscription, sync_provider_state
+    def _transaction_completed(self, data: dict, label: str, occurred_at: datetime | None) -> str:
+        from billing.services import (
+            apply_succeeded_payment,
+            note_provider_event,
+            stop_replaced_subscription,
+            sync_provider_state,
+        )
 
         account = self._account_for(data, data.get("subscription_id"))
         if account is None:
             logger.warning("paddle transaction %s matches no billing account", data.get("id"))
             return WebhookOutcome.IGNORED
+        # A payment is applied whatever its order, but it moves the mark so that an older
+        # subscription event cannot roll back the period it paid for.
+        note_provider_event(account=account, occurred_at=occurred_at)
         price = self._price_for(data.get("items") or [], account)
         payment, _ = Payment.objects.get_or_create(
             provider=self.name,
@@ -213,12 +253,15 @@ class PaddleBackend(PaymentBackend):
         )
         return WebhookOutcome.PROCESSED
 
-    def _subscription_changed(self, data: dict, label: str) -> str:
-        from billing.services import sync_provider_state
+    def _subscription_changed(self, data: dict, label: str, occurred_at: datetime | None) -> str:
+        from billing.services import note_provider_event, sync_provider_state
 
         account = self._account_for(data, data.get("id"))
         if account is None:
             logger.warning("paddle subscription %s matches no billing account", data.get("id"))
+            return WebhookOutcome.IGNORED
+        if not note_provider_event(account=account, occurred_at=occurred_at):
+            logger.info("paddle subscription event for account %s is older than the last applied one", account.pk)
             return WebhookOutcome.IGNORED
         price = self._price_for(data.get("items") or [], account)
         period = data.get("current_billing_period") or {}

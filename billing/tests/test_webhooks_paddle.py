@@ -250,3 +250,145 @@ def test_upgrade_through_a_new_paddle_checkout_stops_the_old_subscription(api_cl
     assert (account.plan.code, account.provider_subscription_id) == ("yearly", "sub_new")
     assert paddle.subscriptions["sub_old"]["status"] == "canceled"
     assert AuditEvent.objects.filter(action="subscription.upgraded").count() == 1
+
+
+def paddle_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def at(event_type: str, data: dict, occurred_at: datetime) -> dict:
+    """A notification that Paddle says happened at `occurred_at`."""
+    payload = notification(event_type, data)
+    payload["occurred_at"] = paddle_time(occurred_at)
+    return payload
+
+
+def subscription_now(paddle, start: datetime, end: datetime, subscription_id: str = "sub_01") -> dict:
+    """The fake's current state of the subscription, with the billing period Paddle reports."""
+    data = copy.deepcopy(paddle.subscriptions[subscription_id])
+    data["current_billing_period"] = {"starts_at": paddle_time(start), "ends_at": paddle_time(end)}
+    return data
+
+
+@pytest.fixture
+def yearly_on_paddle(auth_client, paddle, yearly):
+    paddle.add_subscription("sub_01", price_id="pri_yearly_USD")
+    return paddle_account(organization=auth_client.user.organization, plan=yearly)
+
+
+def downgrade(auth_client):
+    return auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"}, format="json")
+
+
+def test_downgrade_on_paddle_bills_the_new_price_from_the_next_period(auth_client, paddle, yearly_on_paddle):
+    response = downgrade(auth_client)
+    assert response.status_code == 200, response.content
+
+    [(_, path, sent)] = [r for r in paddle.requests if r[0] == "PATCH"]
+    assert path == "/subscriptions/sub_01"
+    assert sent == {
+        "items": [{"price_id": "pri_monthly_USD", "quantity": 1}],
+        "proration_billing_mode": "full_next_billing_period",
+    }
+    assert [item["price"]["id"] for item in paddle.subscriptions["sub_01"]["items"]] == ["pri_monthly_USD"]
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    assert (account.plan.code, account.scheduled_plan.code) == ("yearly", "monthly")
+    assert AuditEvent.objects.filter(action="subscription.downgrade_scheduled").count() == 1
+
+
+def test_taking_back_a_downgrade_restores_the_price_at_paddle(auth_client, paddle, yearly_on_paddle):
+    downgrade(auth_client)
+    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "yearly", "provider": "paddle"}, format="json")
+    assert response.status_code == 200, response.content
+    assert [item["price"]["id"] for item in paddle.subscriptions["sub_01"]["items"]] == ["pri_yearly_USD"]
+    assert BillingAccount.objects.get(pk=yearly_on_paddle.pk).scheduled_plan is None
+
+
+def test_paddle_refusing_the_downgrade_schedules_nothing(auth_client, paddle, yearly_on_paddle):
+    paddle.fail_next = True
+    response = downgrade(auth_client)
+    assert response.status_code == 502
+    assert response.json()["code"] == "provider_error"
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    assert (account.plan.code, account.scheduled_plan) == ("yearly", None)
+    assert not AuditEvent.objects.filter(action="subscription.downgrade_scheduled").exists()
+
+
+def test_paddle_confirming_the_downgrade_keeps_the_paid_plan_until_the_period_turns(
+    api_client, auth_client, paddle, yearly_on_paddle
+):
+    downgrade(auth_client)
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    start, end = account.current_period_start, account.current_period_end
+    updated = at("subscription.updated", subscription_now(paddle, start, end), datetime.now(UTC))
+    assert post_paddle(api_client, updated, paddle.webhook_secret).json()["outcome"] == "processed"
+
+    account.refresh_from_db()
+    assert (account.plan.code, account.scheduled_plan.code) == ("yearly", "monthly")
+    assert account.current_period_end == end
+
+
+def test_renewal_at_period_end_applies_the_scheduled_plan(api_client, auth_client, paddle, yearly_on_paddle):
+    downgrade(auth_client)
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    end = account.current_period_end
+    renewal = paddle.transaction("pri_monthly_USD", custom_data=None)
+    paddle.transactions[renewal["id"]] = renewal
+    data = completed(
+        paddle,
+        renewal["id"],
+        billing_period={"starts_at": paddle_time(end), "ends_at": paddle_time(end + timedelta(days=31))},
+    )
+    renewed_at = datetime.now(UTC)
+    response = post_paddle(api_client, at("transaction.completed", data, renewed_at), paddle.webhook_secret)
+    assert response.json()["outcome"] == "processed"
+
+    account.refresh_from_db()
+    assert (account.plan.code, account.scheduled_plan) == ("monthly", None)
+    assert account.current_period_start == end
+    assert AuditEvent.objects.filter(action="subscription.downgraded", organization=account.organization).exists()
+
+    later = subscription_now(paddle, end, end + timedelta(days=31))
+    later_at = renewed_at + timedelta(seconds=1)
+    response = post_paddle(api_client, at("subscription.updated", later, later_at), paddle.webhook_secret)
+    assert response.json()["outcome"] == "processed"
+    account.refresh_from_db()
+    assert (account.plan.code, account.scheduled_plan) == ("monthly", None)
+
+
+def test_subscription_updated_for_the_new_period_applies_the_scheduled_plan(
+    api_client, auth_client, paddle, yearly_on_paddle
+):
+    downgrade(auth_client)
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    end = account.current_period_end
+    data = subscription_now(paddle, end, end + timedelta(days=31))
+    post_paddle(api_client, at("subscription.updated", data, datetime.now(UTC)), paddle.webhook_secret)
+
+    account.refresh_from_db()
+    assert (account.plan.code, account.scheduled_plan) == ("monthly", None)
+    assert account.current_period_start == end
+
+
+def test_a_stale_subscription_event_changes_nothing(api_client, paddle, monthly):
+    account = paddle_account(plan=monthly)
+    paddle.add_subscription("sub_01", price_id="pri_monthly_USD")
+    now = datetime.now(UTC).replace(microsecond=0)
+    newer = subscription_now(paddle, now, now + timedelta(days=31))
+    response = post_paddle(api_client, at("subscription.updated", newer, now), paddle.webhook_secret)
+    assert response.json()["outcome"] == "processed"
+    account.refresh_from_db()
+    state = (account.status, account.current_period_start, account.current_period_end)
+    audit_rows = AuditEvent.objects.count()
+
+    older = subscription_now(paddle, now - timedelta(days=31), now)
+    older["status"] = "past_due"
+    late = at("subscription.updated", older, now - timedelta(minutes=5))
+    response = post_paddle(api_client, late, paddle.webhook_secret)
+    assert response.json()["outcome"] == "ignored"
+
+    account.refresh_from_db()
+    assert (account.status, account.current_period_start, account.current_period_end) == state
+    assert account.provider_event_at == now
+    assert AuditEvent.objects.count() == audit_rows
+    assert WebhookEvent.objects.get(event_id=late["event_id"]).outcome == WebhookOutcome.IGNORED

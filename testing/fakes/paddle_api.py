@@ -2,7 +2,9 @@
 
 Speaks Paddle's wire format: bearer auth, `{"data": …, "meta": {"request_id"}}` envelopes,
 `{"error": {"type", "code", "detail"}}` errors. Tests read `transactions`, `subscriptions` and
-`requests`, and add subscriptions with `add_subscription`.
+`requests`, and add subscriptions with `add_subscription`; PATCH /subscriptions/{id} changes their
+items (with a `proration_billing_mode`, as Paddle requires) or scheduled change. `fail_next` makes
+the next POST or PATCH answer 500.
 """
 
 import json
@@ -103,11 +105,12 @@ class FakePaddle:
             "billed_at": None,
         }
 
-    def add_subscription(self, subscription_id: str, *, price_id: str, customer_id: str = "ctm_fake") -> dict:
+    def subscription_item(self, price_id: str, quantity: int = 1) -> dict:
+        """A subscription item as Paddle returns it, for one of the known prices."""
         amount, currency = self.prices[price_id]
-        item = {
+        return {
             "status": "active",
-            "quantity": 1,
+            "quantity": quantity,
             "recurring": True,
             "created_at": _now(),
             "updated_at": _now(),
@@ -124,6 +127,10 @@ class FakePaddle:
                 "updated_at": _now(),
             },
         }
+
+    def add_subscription(self, subscription_id: str, *, price_id: str, customer_id: str = "ctm_fake") -> dict:
+        currency = self.prices[price_id][1]
+        item = self.subscription_item(price_id)
         self.subscriptions[subscription_id] = {
             "id": subscription_id,
             "status": "active",
@@ -231,10 +238,22 @@ class FakePaddle:
                 fake.requests.append(("PATCH", self.path, body))
                 if not self._authorized():
                     return
+                if fake.fail_next:
+                    fake.fail_next = False
+                    return self._error(500, "internal_error", "Something went wrong")
                 parts = self.path.split("?")[0].strip("/").split("/")
                 subscription = fake.subscriptions.get(parts[1]) if parts[0] == "subscriptions" else None
                 if subscription is None:
                     return self._error(404, "not_found", "Entity not found")
+                if "items" in body:
+                    unknown = [item["price_id"] for item in body["items"] if item["price_id"] not in fake.prices]
+                    if unknown:
+                        return self._error(400, "price_not_found", f"Price {unknown[0]} not found")
+                    if "proration_billing_mode" not in body:
+                        return self._error(400, "invalid_field", "proration_billing_mode is required")
+                    subscription["items"] = [
+                        fake.subscription_item(item["price_id"], item.get("quantity", 1)) for item in body["items"]
+                    ]
                 if "scheduled_change" in body:
                     subscription["scheduled_change"] = body["scheduled_change"]
                 return self._data(subscription)
