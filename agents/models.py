@@ -45,6 +45,7 @@ class LLMProvider(models.Model):
     is_default = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = "LLM provider"
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=models.Q(is_default=True), name="one_default_provider"
