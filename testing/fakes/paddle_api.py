@@ -11,7 +11,9 @@ import json
 import threading
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from testing.fakes.json_http import JsonRequestHandler
 
 API_KEY = "pdl_test_apikey_0123456789"
 
@@ -161,18 +163,7 @@ class FakePaddle:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
+        class Handler(JsonRequestHandler):
             def _error(self, status: int, code: str, detail: str) -> None:
                 error = {
                     "type": "request_error",

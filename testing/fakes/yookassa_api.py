@@ -10,7 +10,9 @@ import json
 import threading
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from testing.fakes.json_http import JsonRequestHandler
 
 SHOP_ID = "123456"
 SECRET_KEY = "test_secret_key_0123456789"
@@ -88,18 +90,7 @@ class FakeYooKassa:
         fake = self
         expected_auth = "Basic " + base64.b64encode(f"{SHOP_ID}:{SECRET_KEY}".encode()).decode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: dict) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
+        class Handler(JsonRequestHandler):
             def _error(self, status: int, code: str, description: str) -> None:
                 body = {"type": "error", "id": str(uuid.uuid4()), "code": code, "description": description}
                 self._reply(status, body)
