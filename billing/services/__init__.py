@@ -1,0 +1,48 @@
+"""Writes for billing: the subscription lifecycle of SPEC §6, split by concern.
+
+`subscriptions` (customer and operator actions), `payments` (checkouts and confirmed payments),
+`provider_sync` (agreeing with a provider's own state) and `tick` (closing ended periods). The
+names callers use are importable from here.
+"""
+
+from billing.errors import BillingError, BillingErrorCode
+from billing.services.accounts import lock_account, snapshot
+from billing.services.payments import apply_succeeded_payment, record_failed_payment, start_payment
+from billing.services.pricing import plan_is_free, resolve_plan, resolve_price
+from billing.services.provider_sync import note_provider_event, stop_replaced_subscription, sync_provider_state
+from billing.services.subscriptions import (
+    SubscribeResult,
+    cancel,
+    extend_trial,
+    grant_plan,
+    resume,
+    start_trial,
+    subscribe,
+)
+from billing.services.tick import TICK_ACTOR, TickResult, run_billing_tick
+
+__all__ = [
+    "TICK_ACTOR",
+    "BillingError",
+    "BillingErrorCode",
+    "SubscribeResult",
+    "TickResult",
+    "apply_succeeded_payment",
+    "cancel",
+    "extend_trial",
+    "grant_plan",
+    "lock_account",
+    "note_provider_event",
+    "plan_is_free",
+    "record_failed_payment",
+    "resolve_plan",
+    "resolve_price",
+    "resume",
+    "run_billing_tick",
+    "snapshot",
+    "start_payment",
+    "start_trial",
+    "stop_replaced_subscription",
+    "subscribe",
+    "sync_provider_state",
+]

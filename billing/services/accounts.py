@@ -1,0 +1,95 @@
+"""The billing account as every writer handles it: locked, snapshotted for the audit, given a period.
+
+Every change locks the organization's billing account row (select_for_update) inside one
+transaction and leaves an audit row with the status/plan/period before and after, naming the
+customer, operator, webhook (`webhook:<provider>:<event id>`) or `billing_tick` that caused it.
+"""
+
+from datetime import datetime
+
+from billing.models import AccountStatus, BillingAccount, Plan
+from billing.periods import add_interval
+from tenants.models import Organization
+from tenants.services import record_audit
+
+CURRENT_STATUSES = (AccountStatus.TRIALING, AccountStatus.ACTIVE)
+
+
+def snapshot(account: BillingAccount) -> dict:
+    """The audited part of an account: status, plan and period."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "status": account.status,
+        "plan": account.plan.code if account.plan_id else None,
+        "period_start": iso(account.current_period_start),
+        "period_end": iso(account.current_period_end),
+        "trial_end": iso(account.trial_end),
+        "cancel_at_period_end": account.cancel_at_period_end,
+        "scheduled_plan": account.scheduled_plan.code if account.scheduled_plan_id else None,
+        "provider": account.provider,
+    }
+
+
+def audit(account: BillingAccount, action: str, before: dict, *, actor=None, actor_label: str = "") -> None:
+    record_audit(
+        action=action,
+        target=account,
+        organization=account.organization,
+        actor=actor,
+        actor_label=actor_label,
+        before=before,
+        after=snapshot(account),
+    )
+
+
+def lock_account(organization: Organization, *, create: bool = True) -> BillingAccount | None:
+    """The organization's account, row-locked until the surrounding transaction ends."""
+    if create:
+        BillingAccount.objects.get_or_create(organization=organization)
+    return (
+        BillingAccount.objects.select_for_update(of=("self",))
+        .select_related("plan", "scheduled_plan", "organization")
+        .filter(organization=organization)
+        .first()
+    )
+
+
+def lock_account_by_pk(account_id: int) -> BillingAccount:
+    return (
+        BillingAccount.objects.select_for_update(of=("self",))
+        .select_related("plan", "scheduled_plan", "organization")
+        .get(pk=account_id)
+    )
+
+
+def is_current(account: BillingAccount, now: datetime) -> bool:
+    return (
+        account.status in CURRENT_STATUSES
+        and account.current_period_end is not None
+        and account.current_period_end > now
+    )
+
+
+def start_period(
+    account: BillingAccount,
+    *,
+    plan: Plan,
+    start: datetime,
+    end: datetime | None = None,
+    provider: str,
+    currency: str | None = None,
+) -> None:
+    account.plan = plan
+    account.status = AccountStatus.ACTIVE
+    account.current_period_start = start
+    account.current_period_end = end or add_interval(start, plan.interval)
+    account.cancel_at_period_end = False
+    account.scheduled_plan = None
+    account.past_due_since = None
+    account.provider = provider
+    if currency:
+        account.currency = currency
+    account.save()

@@ -1,0 +1,104 @@
+"""Keeping our account and the provider's subscription in agreement, both ways."""
+
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import AccountStatus, BillingAccount, Plan
+from billing.providers import get_backend
+from billing.services.accounts import audit, lock_account_by_pk, snapshot
+
+
+def cancel_at_provider(account: BillingAccount, *, immediate: bool) -> None:
+    backend = get_backend(account.provider) if account.provider else None
+    if backend is not None:
+        backend.cancel_subscription(account=account, immediate=immediate)
+
+
+def schedule_at_provider(account: BillingAccount, plan: Plan) -> None:
+    """Tell a self-renewing provider (Paddle) to bill `plan` from the next period, so that its renewal
+    and webhooks agree with our schedule. Its ProviderError rolls the caller's transaction back."""
+    backend = get_backend(account.provider) if account.provider else None
+    if backend is not None:
+        price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
+        backend.schedule_plan_change(account=account, plan=plan, price=price)
+
+
+def stop_replaced_subscription(account: BillingAccount, *, provider: str, subscription_id: str = "") -> None:
+    """A new subscription replaces one at another provider (or another Paddle subscription): stop the old
+    one charging now, so a customer who upgrades or switches provider is never billed twice."""
+    old_id = account.provider_subscription_id
+    if not old_id or (provider == account.provider and subscription_id in ("", old_id)):
+        return
+    cancel_at_provider(account, immediate=True)
+    account.provider_subscription_id = ""
+    account.save(update_fields=["provider_subscription_id", "updated_at"])
+
+
+def note_provider_event(*, account: BillingAccount, occurred_at: datetime | None) -> bool:
+    """Record that a provider event which happened at `occurred_at` is being applied to `account`.
+
+    False when a newer event was already applied (a late delivery must not overwrite newer state).
+    One conditional UPDATE, so it also takes the account's row lock for the caller's transaction.
+    Events without a time are always applied.
+    """
+    if occurred_at is None:
+        return True
+    fresh = Q(provider_event_at__isnull=True) | Q(provider_event_at__lte=occurred_at)
+    return bool(BillingAccount.objects.filter(fresh, pk=account.pk).update(provider_event_at=occurred_at))
+
+
+def sync_provider_state(
+    *,
+    account: BillingAccount,
+    actor_label: str,
+    status: str | None = None,
+    plan: Plan | None = None,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    cancel_at_period_end: bool | None = None,
+    provider: str = "",
+    customer_id: str = "",
+    subscription_id: str = "",
+) -> bool:
+    """Bring the account in line with what a self-renewing provider (Paddle) reports.
+
+    The provider reporting our scheduled (downgrade) plan before the period turns only confirms
+    the schedule: the customer keeps the plan paid for until then. Values are absolute (not "extend
+    by one"), so applying the same report twice changes nothing.
+    Returns whether anything changed; only a change is audited.
+    """
+    account = lock_account_by_pk(account.pk)
+    before = snapshot(account)
+    if provider:
+        account.provider = provider
+    if customer_id:
+        account.provider_customer_id = customer_id
+    if subscription_id:
+        account.provider_subscription_id = subscription_id
+    turned = period_start is not None and account.current_period_end is not None
+    turned = turned and period_start >= account.current_period_end
+    if plan is not None and (account.scheduled_plan_id != plan.pk or turned):
+        account.plan = plan
+        if account.scheduled_plan_id == plan.pk:
+            account.scheduled_plan = None
+    if period_start is not None:
+        account.current_period_start = period_start
+    if period_end is not None:
+        account.current_period_end = period_end
+    if cancel_at_period_end is not None:
+        account.cancel_at_period_end = cancel_at_period_end
+    if status is not None and status != account.status:
+        account.status = status
+        account.past_due_since = timezone.now() if status == AccountStatus.PAST_DUE else None
+        if status == AccountStatus.CANCELED:
+            account.cancel_at_period_end = False
+    after = snapshot(account)
+    if after == before and not (customer_id or subscription_id):
+        return False
+    account.save()
+    if after != before:
+        action = f"subscription.{account.status}" if after["status"] != before["status"] else "subscription.updated"
+        audit(account, action, before, actor_label=actor_label)
+    return True

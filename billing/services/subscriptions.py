@@ -1,0 +1,219 @@
+"""The customer's and the operator's subscription actions (SPEC §6): trial, subscribe, cancel, resume, grants."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.errors import BillingError, BillingErrorCode
+from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan, PlanPrice
+from billing.periods import add_interval
+from billing.providers import get_backend
+from billing.services.accounts import (
+    CURRENT_STATUSES,
+    audit,
+    is_current,
+    lock_account,
+    snapshot,
+    start_period,
+)
+from billing.services.payments import start_checkout
+from billing.services.pricing import check_provider, is_downgrade, resolve_plan, resolve_price
+from billing.services.provider_sync import cancel_at_provider, schedule_at_provider, stop_replaced_subscription
+from tenants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SubscribeResult:
+    """The account after subscribe(); `checkout_url` is set when the customer must pay at the provider."""
+
+    account: BillingAccount
+    checkout_url: str | None = None
+    payment: Payment | None = None
+
+
+def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
+    """A record of a manual activation so that history and revenue show it (amount 0 for free plans)."""
+    return Payment.objects.create(
+        account=account,
+        provider=PaymentProvider.MANUAL,
+        external_id=f"manual-{uuid.uuid4().hex}",
+        amount=price.amount if price else Decimal("0"),
+        currency=price.currency if price else account.currency,
+        status=PaymentStatus.SUCCEEDED,
+        plan=plan,
+        period_start=account.current_period_start,
+        period_end=account.current_period_end,
+    )
+
+
+def start_trial(*, organization: Organization, actor=None) -> BillingAccount:
+    """Give a new organization its one trial of settings.TRIAL_PLAN.
+
+    Registration must never fail because of billing: without the trial plan (plans not seeded
+    yet) the account is created with status none and a warning is logged.
+    """
+    plan = Plan.objects.filter(code=settings.TRIAL_PLAN, is_active=True).first()
+    with transaction.atomic():
+        account = lock_account(organization)
+        if plan is None or plan.trial_days == 0:
+            logger.warning(
+                "no trial for organization %s: trial plan %r is missing or has no trial days",
+                organization.pk,
+                settings.TRIAL_PLAN,
+            )
+            return account
+        if account.trial_used or account.status != AccountStatus.NONE:
+            return account
+        before = snapshot(account)
+        now = timezone.now()
+        account.plan = plan
+        account.status = AccountStatus.TRIALING
+        account.current_period_start = now
+        account.current_period_end = account.trial_end = now + timedelta(days=plan.trial_days)
+        account.trial_used = True
+        account.save()
+        audit(account, "subscription.trial_started", before, actor=actor)
+    return account
+
+
+def subscribe(
+    *,
+    organization: Organization,
+    plan: Plan | str,
+    provider: str,
+    currency: str | None = None,
+    actor=None,
+    actor_label: str = "",
+    return_url: str = "",
+) -> SubscribeResult:
+    """Start, upgrade or downgrade a subscription.
+
+    `manual` activates at once; paying providers return a checkout URL and the account changes
+    only when their verified webhook says it was paid. An upgrade (or a trial, expired or
+    canceled account subscribing) starts a new period now; a downgrade is scheduled for the end
+    of the current period.
+    """
+    plan = resolve_plan(plan)
+    check_provider(provider=provider, plan=plan)
+    backend = get_backend(provider)
+    with transaction.atomic():
+        account = lock_account(organization)
+        price = resolve_price(plan=plan, provider=provider, currency=currency, account=account)
+        currency = price.currency if price else account.currency
+        now = timezone.now()
+        before = snapshot(account)
+        if is_current(account, now) and account.status == AccountStatus.ACTIVE:
+            if account.plan_id == plan.pk:
+                if account.scheduled_plan_id is None:
+                    raise BillingError(BillingErrorCode.ALREADY_SUBSCRIBED, f"Already on {plan.code}.", "plan")
+                schedule_at_provider(account, plan)
+                account.scheduled_plan = None
+                account.save(update_fields=["scheduled_plan", "updated_at"])
+                audit(account, "subscription.downgrade_canceled", before, actor=actor, actor_label=actor_label)
+                return SubscribeResult(account)
+            if is_downgrade(account.plan, plan, currency):
+                schedule_at_provider(account, plan)
+                account.scheduled_plan = plan
+                account.save(update_fields=["scheduled_plan", "updated_at"])
+                audit(account, "subscription.downgrade_scheduled", before, actor=actor, actor_label=actor_label)
+                return SubscribeResult(account)
+        if not backend.needs_checkout:
+            upgrading = is_current(account, now) and account.status == AccountStatus.ACTIVE
+            action = "subscription.upgraded" if upgrading else "subscription.activated"
+            stop_replaced_subscription(account, provider=provider)
+            start_period(account, plan=plan, start=now, provider=provider, currency=currency)
+            payment = manual_payment(account, plan=plan, price=price)
+            audit(account, action, before, actor=actor, actor_label=actor_label)
+            return SubscribeResult(account, payment=payment)
+        payment = start_checkout(account, plan=plan, price=price, provider=provider, return_url=return_url)
+        return SubscribeResult(account, checkout_url=payment.confirmation_url, payment=payment)
+
+
+def cancel(*, organization: Organization, immediate: bool = False, actor=None, actor_label: str = "") -> BillingAccount:
+    """Cancel at the end of the period (default) or now; the provider stops charging either way."""
+    with transaction.atomic():
+        account = lock_account(organization, create=False)
+        statuses = (*CURRENT_STATUSES, AccountStatus.PAST_DUE)
+        if account is None or account.status not in statuses:
+            raise BillingError(BillingErrorCode.NOT_SUBSCRIBED, "There is no subscription to cancel.")
+        before = snapshot(account)
+        now = timezone.now()
+        if immediate or account.status == AccountStatus.PAST_DUE:
+            cancel_at_provider(account, immediate=True)
+            account.status = AccountStatus.CANCELED
+            account.current_period_end = now
+            account.cancel_at_period_end = False
+            account.scheduled_plan = None
+            account.past_due_since = None
+            account.save()
+            audit(account, "subscription.canceled", before, actor=actor, actor_label=actor_label)
+        elif not account.cancel_at_period_end:
+            cancel_at_provider(account, immediate=False)
+            account.cancel_at_period_end = True
+            account.scheduled_plan = None
+            account.save(update_fields=["cancel_at_period_end", "scheduled_plan", "updated_at"])
+            audit(account, "subscription.cancel_scheduled", before, actor=actor, actor_label=actor_label)
+    return account
+
+
+def resume(*, organization: Organization, actor=None, actor_label: str = "") -> BillingAccount:
+    """Undo a cancel-at-period-end before the period ends."""
+    with transaction.atomic():
+        account = lock_account(organization, create=False)
+        if account is None or not account.cancel_at_period_end or not is_current(account, timezone.now()):
+            raise BillingError(BillingErrorCode.NOT_RESUMABLE, "There is no scheduled cancellation to undo.")
+        before = snapshot(account)
+        backend = get_backend(account.provider) if account.provider else None
+        if backend is not None:
+            backend.resume_subscription(account=account)
+        account.cancel_at_period_end = False
+        account.save(update_fields=["cancel_at_period_end", "updated_at"])
+        audit(account, "subscription.resumed", before, actor=actor, actor_label=actor_label)
+    return account
+
+
+def grant_plan(*, organization: Organization, plan: Plan, periods: int, actor) -> BillingAccount:
+    """An operator gives `plan` for `periods` periods, free; it ends (canceled) unless renewed by hand.
+
+    On the same current plan the grant extends the period; otherwise it starts now.
+    """
+    if periods < 1:
+        raise BillingError(BillingErrorCode.INVALID_PERIODS, "Grant at least one period.", "periods")
+    with transaction.atomic():
+        account = lock_account(organization)
+        before = snapshot(account)
+        now = timezone.now()
+        if is_current(account, now) and account.plan_id == plan.pk and account.status == AccountStatus.ACTIVE:
+            start = account.current_period_start
+            end = add_interval(account.current_period_end, plan.interval, periods)
+        else:
+            start = now
+            end = add_interval(now, plan.interval, periods)
+        start_period(account, plan=plan, start=start, end=end, provider=PaymentProvider.MANUAL)
+        account.cancel_at_period_end = True
+        account.save(update_fields=["cancel_at_period_end", "updated_at"])
+        audit(account, "subscription.granted", before, actor=actor, actor_label=f"operator:{actor}")
+    return account
+
+
+def extend_trial(*, organization: Organization, days: int, actor) -> BillingAccount:
+    """An operator lengthens a running trial by `days`."""
+    if days < 1:
+        raise BillingError(BillingErrorCode.INVALID_PERIODS, "Extend by at least one day.", "days")
+    with transaction.atomic():
+        account = lock_account(organization, create=False)
+        if account is None or account.status != AccountStatus.TRIALING:
+            raise BillingError(BillingErrorCode.NOT_TRIALING, "Only a running trial can be extended.")
+        before = snapshot(account)
+        account.current_period_end = account.trial_end = account.current_period_end + timedelta(days=days)
+        account.save(update_fields=["current_period_end", "trial_end", "updated_at"])
+        audit(account, "subscription.trial_extended", before, actor=actor, actor_label=f"operator:{actor}")
+    return account
