@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 
 from accounts.models import AuthProvider, User
 from accounts.services import AccountError, register_user
+from accounts.social import identity_name
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +69,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         verified = bool(email) and any(
             address.verified and address.email.lower() == email.lower() for address in sociallogin.email_addresses
         )
-        name = extra.get("name") or " ".join(filter(None, [extra.get("first_name"), extra.get("last_name")]))
+        name = identity_name(extra)
         try:
             user = register_user(
                 email=email,
                 password=None,
                 locale=_request_locale(),
-                name=name or "",
+                name=name,
                 auth_provider=PROVIDER_AUTH.get(provider, AuthProvider.EMAIL),
                 telegram_id=int(sociallogin.account.uid) if provider == "telegram" else None,
                 email_verified=verified,

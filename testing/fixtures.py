@@ -96,3 +96,58 @@ def same_rate_window():
     remaining = 60 - time.time() % 60
     if remaining < 15:
         time.sleep(remaining + 0.1)
+
+
+@pytest.fixture
+def fake_google(settings, monkeypatch):
+    """Google's sign-in server faked on 127.0.0.1, configured as the Google app for allauth and the
+    ID-token exchange. allauth reads Google's endpoint URLs once, at import: they are pointed here."""
+    from allauth.socialaccount.providers.google import views as google_views
+
+    from testing.fakes.oidc_provider import FakeOIDCProvider
+
+    fake = FakeOIDCProvider.google().start()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "google": {
+            "APPS": [{"client_id": fake.client_id, "secret": fake.client_secret}],
+            "SCOPE": ["openid", "profile", "email"],
+        },
+    }
+    settings.GOOGLE_JWKS_URL = fake.jwks_url
+    monkeypatch.setattr(google_views.GoogleOAuth2Adapter, "authorize_url", fake.authorize_url)
+    monkeypatch.setattr(google_views.GoogleOAuth2Adapter, "access_token_url", fake.token_url)
+    monkeypatch.setattr(google_views.GoogleOAuth2Adapter, "identity_url", fake.userinfo_url)
+    monkeypatch.setattr(google_views, "CERTS_URL", fake.pem_certs_url)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_apple(settings, monkeypatch):
+    """Apple's sign-in server faked on 127.0.0.1, with the team key allauth signs its client secret
+    with. allauth's Apple adapter has its endpoint URLs as class attributes: they are pointed here."""
+    from allauth.socialaccount.providers.apple.views import AppleOAuth2Adapter
+
+    from testing.fakes.oidc_provider import FakeOIDCProvider
+
+    fake = FakeOIDCProvider.apple().start()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        **settings.SOCIALACCOUNT_PROVIDERS,
+        "apple": {
+            "APPS": [
+                {
+                    "client_id": fake.client_id,
+                    "secret": fake.key_id,
+                    "key": fake.team_id,
+                    "settings": {"certificate_key": fake.team_private_key_pem},
+                }
+            ]
+        },
+    }
+    settings.APPLE_JWKS_URL = fake.jwks_url
+    monkeypatch.setattr(AppleOAuth2Adapter, "authorize_url", fake.authorize_url)
+    monkeypatch.setattr(AppleOAuth2Adapter, "access_token_url", fake.token_url)
+    monkeypatch.setattr(AppleOAuth2Adapter, "public_key_url", fake.jwks_url)
+    yield fake
+    fake.stop()

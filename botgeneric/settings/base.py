@@ -258,6 +258,9 @@ if env.str("APPLE_CLIENT_ID", default=""):
             }
         ]
     }
+# Where the providers publish the keys their ID tokens are signed with (POST /api/v1/auth/social/...).
+GOOGLE_JWKS_URL = env.str("GOOGLE_JWKS_URL", default="https://www.googleapis.com/oauth2/v3/certs")
+APPLE_JWKS_URL = env.str("APPLE_JWKS_URL", default="https://appleid.apple.com/auth/keys")
 TELEGRAM_BOT_NAME = env.str("TELEGRAM_BOT_NAME", default="")
 if env.str("TELEGRAM_BOT_TOKEN", default=""):
     # allauth's Telegram provider: client_id is the bot id (the token's numeric part), secret the token.
