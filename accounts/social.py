@@ -75,6 +75,9 @@ def sign_in_with_identity(*, identity: ProviderIdentity, locale: str) -> User:
     if user is not None:
         return _connect(user=user, identity=identity)
     if identity.email and User.objects.filter(email=normalize_email(identity.email)).exists():
+        connected = _connected_account(identity)  # a concurrent first sign-in of this identity made it
+        if connected is not None:
+            return connected.user
         logger.info("%s sign-in refused: its address belongs to another account", identity.provider)
         raise AccountError(
             "email_taken",

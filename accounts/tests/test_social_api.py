@@ -1,10 +1,15 @@
 """POST /api/v1/auth/social/{provider}: Google and Apple ID tokens, as a mobile SDK receives them
 from the fake providers (testing/fakes/oidc_provider.py), exchanged for our JWT pair."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
 
 from accounts.models import AuthProvider, User
 from accounts.services import register_user
@@ -67,6 +72,29 @@ def test_the_same_identity_signs_in_to_the_same_account(api_client, provider):
     assert second.status_code == 200
     assert profile(api_client, first.json())["id"] == profile(api_client, second.json())["id"]
     assert User.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("email_verified", [True, False])
+def test_two_first_exchanges_of_one_identity_at_once_make_one_account(fake_google, email_verified):
+    make_plan(settings.TRIAL_PLAN)
+    fake_google.person = Person(email="racer@example.com", email_verified=email_verified)
+    token = fake_google.id_token()
+    barrier = threading.Barrier(2)
+
+    def sign_in(_):
+        barrier.wait()
+        try:
+            return APIClient().post("/api/v1/auth/social/google", {"id_token": token}, format="json")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(sign_in, range(2)))
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert User.objects.count() == 1
+    assert SocialAccount.objects.get().user == User.objects.get()
 
 
 def test_google_takes_the_name_from_the_token(api_client, fake_google, trial_plan):
