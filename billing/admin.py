@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -19,6 +20,8 @@ from billing.webhooks import process_webhook_event
 from botgeneric.errors import DomainError
 from tenants.admin import ReadOnlyAdmin
 from tenants.selectors import audit_events_for
+
+REVENUE_PERMISSION = "billing.view_revenue"
 
 # --- Catalog: plans, their prices and agents ---------------------------------------------
 
@@ -51,6 +54,7 @@ class PlanForm(forms.ModelForm):
             "channels",
             "features",
             "is_active",
+            "is_free",
             "display_order",
         ]
 
@@ -106,6 +110,7 @@ class PlanAdmin(admin.ModelAdmin):
         "agent_count",
         "trial_days",
         "is_active",
+        "is_free",
         "display_order",
     ]
     list_editable = ["display_order", "is_active"]
@@ -115,7 +120,7 @@ class PlanAdmin(admin.ModelAdmin):
     inlines = [PlanPriceInline, PlanAgentInline]
     list_max_show_all = 1000
     fieldsets = [
-        (None, {"fields": ["code", "name", "name_ru", "description", "is_active", "display_order"]}),
+        (None, {"fields": ["code", "name", "name_ru", "description", "is_active", "is_free", "display_order"]}),
         ("Period", {"fields": ["interval", "trial_days"]}),
         (
             "Quotas per period",
@@ -294,11 +299,8 @@ class BillingAccountAdmin(admin.ModelAdmin):
             queryset,
             form_class=CancelNowForm,
             title="Cancel now",
-            apply=lambda account, data: services.cancel(
-                organization=account.organization,
-                immediate=True,
-                actor=request.user,
-                actor_label=f"operator:{request.user}",
+            apply=lambda account, data: services.cancel_by_operator(
+                organization=account.organization, actor=request.user
             ),
         )
 
@@ -329,8 +331,16 @@ class PaymentAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_view_revenue": request.user.has_perm(REVENUE_PERMISSION)}
+        return super().changelist_view(request, extra_context)
+
     def revenue_view(self, request):
-        """Succeeded payments per day, plan and currency for the chosen dates (default: the last 30 days)."""
+        """Succeeded payments per day, plan and currency for the chosen dates (default: the last 30 days).
+
+        Revenue is business data beyond seeing single payments: it needs its own permission."""
+        if not request.user.has_perm(REVENUE_PERMISSION):
+            raise PermissionDenied
         today = timezone.now().date()
         form = RevenueForm(request.GET or {"start": today - timedelta(days=29), "end": today})
         rows = revenue(**form.cleaned_data) if form.is_valid() else []
@@ -359,7 +369,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def payload_view(self, obj: WebhookEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
-    @admin.action(description="Retry processing (failed or unfinished events only)", permissions=["view"])
+    def has_retry_permission(self, request) -> bool:
+        """Events are read-only, but retrying processes them (changes accounts): it needs *change*."""
+        return request.user.has_perm("billing.change_webhookevent")
+
+    @admin.action(description="Retry processing (failed or unfinished events only)", permissions=["retry"])
     def retry(self, request, queryset):
         events = [process_webhook_event(event_pk=pk) for pk in queryset.values_list("pk", flat=True)]
         outcomes = ", ".join(f"{event.event_id}: {event.outcome}" for event in events)

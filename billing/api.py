@@ -104,6 +104,7 @@ class PaymentView(APIView):
             plan=data.validated_data["plan"],
             currency=data.validated_data["currency"],
             return_url=data.validated_data["return_url"] or _default_return_url(request),
+            actor=request.user,
         )
         body = {
             "payment_id": payment.pk,

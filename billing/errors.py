@@ -15,6 +15,8 @@ class BillingErrorCode(models.TextChoices):
     NOT_RESUMABLE = "not_resumable", "Nothing to resume"
     NOT_TRIALING = "not_trialing", "Not in a trial"
     INVALID_PERIODS = "invalid_periods", "Invalid number of periods"
+    FORBIDDEN_ROLE = "forbidden_role", "Only the organization's owner or an admin can manage billing"
+    PLAN_NOT_PRICED = "plan_not_priced", "The plan has no price"
 
 
 class BillingError(DomainError):

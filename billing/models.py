@@ -31,6 +31,11 @@ class Plan(models.Model):
     channels = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(Channel.values)}")
     features = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    is_free = models.BooleanField(
+        default=False,
+        help_text="Costs nothing: customers may take it without paying. A plan without prices is not free "
+        "unless this is set (or its prices are 0); operators can still grant any plan.",
+    )
     display_order = models.PositiveSmallIntegerField(default=0)
     agents = models.ManyToManyField("agents.Agent", through="PlanAgent", related_name="plans", blank=True)
 
@@ -155,6 +160,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("view_revenue", "Can view the revenue report")]
         constraints = [
             models.UniqueConstraint(fields=["provider", "external_id"], name="payment_unique_external_id"),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="payment_amount_non_negative"),

@@ -40,6 +40,11 @@ def subscription_changes_for(*, organization) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(HISTORY_ACTIONS, organization=organization).select_related("actor")
 
 
+def customer_facing_actor(actor_label: str) -> str:
+    """Who made a change, as a customer may see it: operators are "support", never their e-mail."""
+    return "support" if actor_label.startswith("operator:") else actor_label
+
+
 def history_for(*, organization, offset: int, limit: int) -> tuple[int, list[tuple[str, object]]]:
     """Payments and subscription changes, newest first, as one list: (total, [(kind, row)…]).
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from billing.models import AccountStatus, PaymentProvider, PaymentStatus, WebhookOutcome
+from billing.selectors import customer_facing_actor
 
 
 class PlanRef(serializers.Serializer):
@@ -109,7 +110,7 @@ class HistoryItem(serializers.Serializer):
         else:
             item = {
                 "action": row.action,
-                "actor": row.actor_label,
+                "actor": customer_facing_actor(row.actor_label),
                 "before": row.before,
                 "after": row.after,
                 **dict.fromkeys(["provider", "status", "plan", "amount", "currency", "period_start", "period_end"]),

@@ -299,5 +299,6 @@ def for_error(error: DomainError, *, locale: str) -> str:
             "provider_disabled": _("Payments are not available right now. Please try again later."),
             "currency_not_offered": _("This plan cannot be paid this way. Choose another plan with /subscribe."),
             "already_subscribed": _("You are already on this plan. /plan shows its status."),
+            "forbidden_role": _("Only the organization's owner or an admin can change the plan or payments."),
         }
         return messages.get(code) or _("Sorry, that did not work (%(code)s).") % {"code": code}

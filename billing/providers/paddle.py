@@ -72,12 +72,17 @@ def _event_time(value: str | None) -> datetime | None:
     return moment
 
 
+def webhook_secrets() -> list[str]:
+    """PADDLE_WEBHOOK_SECRET as a list; "old, new" (a space after the comma) must verify with both."""
+    return [secret.strip() for secret in settings.PADDLE_WEBHOOK_SECRET if secret.strip()]
+
+
 class PaddleBackend(PaymentBackend):
     name = PaymentProvider.PADDLE
 
     @classmethod
     def is_configured(cls) -> bool:
-        return bool(settings.PADDLE_API_KEY and settings.PADDLE_WEBHOOK_SECRET)
+        return bool(settings.PADDLE_API_KEY and webhook_secrets())
 
     def supports_price(self, price: PlanPrice) -> bool:
         return bool(price.provider_ref)
@@ -155,7 +160,7 @@ class PaddleBackend(PaymentBackend):
     # --- webhooks --------------------------------------------------------------------------------
 
     def verify_webhook(self, request) -> VerifiedEvent:
-        secrets = [Secret(secret) for secret in settings.PADDLE_WEBHOOK_SECRET]
+        secrets = [Secret(secret) for secret in webhook_secrets()]
         try:
             valid = Verifier(settings.PADDLE_WEBHOOK_TOLERANCE_SECONDS).verify(request, secrets)
         except (ValueError, TypeError, ConnectionRefusedError):

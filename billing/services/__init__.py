@@ -13,6 +13,7 @@ from billing.services.provider_sync import note_provider_event, stop_replaced_su
 from billing.services.subscriptions import (
     SubscribeResult,
     cancel,
+    cancel_by_operator,
     extend_trial,
     grant_plan,
     resume,
@@ -29,6 +30,7 @@ __all__ = [
     "TickResult",
     "apply_succeeded_payment",
     "cancel",
+    "cancel_by_operator",
     "extend_trial",
     "grant_plan",
     "lock_account",

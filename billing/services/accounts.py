@@ -7,12 +7,27 @@ customer, operator, webhook (`webhook:<provider>:<event id>`) or `billing_tick` 
 
 from datetime import datetime
 
+from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Plan
 from billing.periods import add_interval
 from tenants.models import Organization
 from tenants.services import record_audit
 
 CURRENT_STATUSES = (AccountStatus.TRIALING, AccountStatus.ACTIVE)
+
+
+def check_can_manage(*, actor, organization: Organization) -> None:
+    """A customer changes what an organization pays for only as its owner or an admin, whichever
+    channel the request came through. `actor=None` is the system itself (billing_tick, set-up code);
+    operators act through their own services (grant_plan, extend_trial, cancel_by_operator)."""
+    if actor is None:
+        return
+    if actor.organization_id != organization.pk or not actor.can_manage_organization:
+        raise BillingError(
+            BillingErrorCode.FORBIDDEN_ROLE,
+            "Only the organization's owner or an admin can manage billing.",
+            http_status=403,
+        )
 
 
 def snapshot(account: BillingAccount) -> dict:

@@ -10,7 +10,15 @@ from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
 from billing.periods import add_interval
 from billing.providers import get_backend
-from billing.services.accounts import audit, is_current, lock_account, lock_account_by_pk, snapshot, start_period
+from billing.services.accounts import (
+    audit,
+    check_can_manage,
+    is_current,
+    lock_account,
+    lock_account_by_pk,
+    snapshot,
+    start_period,
+)
 from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import stop_replaced_subscription
 from tenants.models import Organization
@@ -24,11 +32,14 @@ def start_payment(
     plan: Plan | str | None = None,
     currency: str | None = None,
     return_url: str = "",
+    actor,
 ) -> Payment:
     """Start a payment for one period of `plan` (default: the account's plan) at a paying provider.
 
-    The account changes only when the provider confirms the payment (webhook or re-fetch).
+    `actor` must be the organization's owner or admin. The account changes only when the provider
+    confirms the payment (webhook or re-fetch).
     """
+    check_can_manage(actor=actor, organization=organization)
     with transaction.atomic():
         account = lock_account(organization)
         if plan is None:

@@ -20,14 +20,17 @@ def resolve_plan(plan: Plan | str) -> Plan:
 
 
 def plan_is_free(plan: Plan) -> bool:
-    """A plan with no prices, or only zero prices, costs nothing in any currency."""
-    return all(price.amount == 0 for price in plan.prices.all())
+    """Free is explicit: the plan is marked free, or it has prices and every one is zero.
+
+    A plan without prices is not free (an operator forgot them); only a grant gives it."""
+    prices = list(plan.prices.all())
+    return plan.is_free or (bool(prices) and all(price.amount == 0 for price in prices))
 
 
 def resolve_price(
     *, plan: Plan, provider: str, currency: str | None, account: BillingAccount | None
 ) -> PlanPrice | None:
-    """The price the customer pays. Free plans without prices give None (only `manual` takes them)."""
+    """The price the customer pays. Plans marked free without prices give None (only `manual` takes them)."""
     backend = get_backend(provider)
     prices = {price.currency: price for price in plan.prices.all()}
     offered = {currency for currency, price in prices.items() if backend.supports_price(price)}
@@ -40,8 +43,12 @@ def resolve_price(
                 "currency",
             )
         return prices[currency]
-    if not prices and provider == PaymentProvider.MANUAL:
-        return None
+    if not prices:
+        if provider == PaymentProvider.MANUAL and plan.is_free:
+            return None
+        raise BillingError(
+            BillingErrorCode.PLAN_NOT_PRICED, f"{plan.code} has no price; only an operator can grant it.", "plan"
+        )
     for preferred in (account.currency if account else None, "USD"):
         if preferred in offered:
             return prices[preferred]

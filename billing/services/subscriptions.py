@@ -17,6 +17,7 @@ from billing.providers import get_backend
 from billing.services.accounts import (
     CURRENT_STATUSES,
     audit,
+    check_can_manage,
     is_current,
     lock_account,
     snapshot,
@@ -90,17 +91,17 @@ def subscribe(
     plan: Plan | str,
     provider: str,
     currency: str | None = None,
-    actor=None,
-    actor_label: str = "",
+    actor,
     return_url: str = "",
 ) -> SubscribeResult:
-    """Start, upgrade or downgrade a subscription.
+    """Start, upgrade or downgrade a subscription; `actor` must be the organization's owner or admin.
 
     `manual` activates at once; paying providers return a checkout URL and the account changes
     only when their verified webhook says it was paid. An upgrade (or a trial, expired or
     canceled account subscribing) starts a new period now; a downgrade is scheduled for the end
     of the current period.
     """
+    check_can_manage(actor=actor, organization=organization)
     plan = resolve_plan(plan)
     check_provider(provider=provider, plan=plan)
     backend = get_backend(provider)
@@ -117,13 +118,13 @@ def subscribe(
                 schedule_at_provider(account, plan)
                 account.scheduled_plan = None
                 account.save(update_fields=["scheduled_plan", "updated_at"])
-                audit(account, "subscription.downgrade_canceled", before, actor=actor, actor_label=actor_label)
+                audit(account, "subscription.downgrade_canceled", before, actor=actor)
                 return SubscribeResult(account)
             if is_downgrade(account.plan, plan, currency):
                 schedule_at_provider(account, plan)
                 account.scheduled_plan = plan
                 account.save(update_fields=["scheduled_plan", "updated_at"])
-                audit(account, "subscription.downgrade_scheduled", before, actor=actor, actor_label=actor_label)
+                audit(account, "subscription.downgrade_scheduled", before, actor=actor)
                 return SubscribeResult(account)
         if not backend.needs_checkout:
             upgrading = is_current(account, now) and account.status == AccountStatus.ACTIVE
@@ -131,14 +132,26 @@ def subscribe(
             stop_replaced_subscription(account, provider=provider)
             start_period(account, plan=plan, start=now, provider=provider, currency=currency)
             payment = manual_payment(account, plan=plan, price=price)
-            audit(account, action, before, actor=actor, actor_label=actor_label)
+            audit(account, action, before, actor=actor)
             return SubscribeResult(account, payment=payment)
         payment = start_checkout(account, plan=plan, price=price, provider=provider, return_url=return_url)
         return SubscribeResult(account, checkout_url=payment.confirmation_url, payment=payment)
 
 
-def cancel(*, organization: Organization, immediate: bool = False, actor=None, actor_label: str = "") -> BillingAccount:
-    """Cancel at the end of the period (default) or now; the provider stops charging either way."""
+def cancel(*, organization: Organization, immediate: bool = False, actor) -> BillingAccount:
+    """Cancel at the end of the period (default) or now; the provider stops charging either way.
+
+    `actor` must be the organization's owner or admin."""
+    check_can_manage(actor=actor, organization=organization)
+    return _cancel(organization=organization, immediate=immediate, actor=actor, actor_label="")
+
+
+def cancel_by_operator(*, organization: Organization, actor) -> BillingAccount:
+    """An operator ends the subscription now from the admin (the provider stops charging too)."""
+    return _cancel(organization=organization, immediate=True, actor=actor, actor_label=f"operator:{actor}")
+
+
+def _cancel(*, organization: Organization, immediate: bool, actor, actor_label: str) -> BillingAccount:
     with transaction.atomic():
         account = lock_account(organization, create=False)
         statuses = (*CURRENT_STATUSES, AccountStatus.PAST_DUE)
@@ -164,8 +177,9 @@ def cancel(*, organization: Organization, immediate: bool = False, actor=None, a
     return account
 
 
-def resume(*, organization: Organization, actor=None, actor_label: str = "") -> BillingAccount:
-    """Undo a cancel-at-period-end before the period ends."""
+def resume(*, organization: Organization, actor) -> BillingAccount:
+    """Undo a cancel-at-period-end before the period ends; `actor` must be the owner or an admin."""
+    check_can_manage(actor=actor, organization=organization)
     with transaction.atomic():
         account = lock_account(organization, create=False)
         if account is None or not account.cancel_at_period_end or not is_current(account, timezone.now()):
@@ -176,7 +190,7 @@ def resume(*, organization: Organization, actor=None, actor_label: str = "") -> 
             backend.resume_subscription(account=account)
         account.cancel_at_period_end = False
         account.save(update_fields=["cancel_at_period_end", "updated_at"])
-        audit(account, "subscription.resumed", before, actor=actor, actor_label=actor_label)
+        audit(account, "subscription.resumed", before, actor=actor)
     return account
 
 

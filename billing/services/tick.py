@@ -100,8 +100,10 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
     start = account.current_period_end
     end = add_interval(start, plan.interval)
     if account.provider == PaymentProvider.MANUAL or not account.provider:
-        if PaymentProvider.MANUAL in enabled_providers() or plan_is_free(plan):
-            price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
+        price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
+        # Manual renewals are free plans, or (development, demos) paid plans recorded at their price;
+        # a plan without a price is neither, so it ends.
+        if plan_is_free(plan) or (PaymentProvider.MANUAL in enabled_providers() and price is not None):
             start_period(account, plan=plan, start=start, end=end, provider=PaymentProvider.MANUAL)
             manual_payment(account, plan=plan, price=price)
             audit(account, "subscription.renewed", before, actor_label=TICK_ACTOR)

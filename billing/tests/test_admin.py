@@ -26,7 +26,7 @@ def run_action(admin_client, action, accounts, **form):
 
 def test_account_list_and_page_load_with_audit_history(admin_client, monthly, django_assert_max_num_queries):
     accounts = [BillingAccountFactory(plan=monthly) for _ in range(5)]
-    services.cancel(organization=accounts[0].organization)
+    services.cancel(organization=accounts[0].organization, actor=None)
     with django_assert_max_num_queries(12):
         assert admin_client.get(CHANGELIST + "?q=Org").status_code == 200
     page = admin_client.get(f"{CHANGELIST}{accounts[0].pk}/change/")

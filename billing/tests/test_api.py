@@ -102,8 +102,8 @@ def test_cancel_without_subscription_answers_400(auth_client):
 def test_history_lists_payments_and_changes_newest_first_paginated(auth_client, monthly, yearly):
     organization = auth_client.user.organization
     services.start_trial(organization=organization, actor=auth_client.user)
-    services.subscribe(organization=organization, plan=monthly, provider="manual")
-    services.subscribe(organization=organization, plan=yearly, provider="manual")
+    services.subscribe(organization=organization, plan=monthly, provider="manual", actor=None)
+    services.subscribe(organization=organization, plan=yearly, provider="manual", actor=None)
     body = auth_client.get("/api/v1/billing/history?limit=3").json()
     assert body["count"] == 5
     assert [item["kind"] for item in body["results"]].count("payment") >= 1
@@ -117,15 +117,28 @@ def test_history_lists_payments_and_changes_newest_first_paginated(auth_client, 
 def test_history_never_shows_another_organizations_rows(auth_client, monthly):
     other = OrganizationFactory()
     services.start_trial(organization=other, actor=None)
-    services.subscribe(organization=other, plan=monthly, provider="manual")
+    services.subscribe(organization=other, plan=monthly, provider="manual", actor=None)
     assert auth_client.get("/api/v1/billing/history").json()["count"] == 0
 
 
 def test_history_query_count_is_fixed(auth_client, monthly, django_assert_max_num_queries):
     organization = auth_client.user.organization
     for _ in range(5):
-        services.subscribe(organization=organization, plan=monthly, provider="manual")
-        services.cancel(organization=organization, immediate=True)
+        services.subscribe(organization=organization, plan=monthly, provider="manual", actor=None)
+        services.cancel(organization=organization, immediate=True, actor=None)
     with django_assert_max_num_queries(6):
         response = auth_client.get("/api/v1/billing/history")
     assert response.json()["count"] == 15
+
+
+def test_history_shows_support_for_an_operators_change(auth_client, admin_client, admin_user, yearly):
+    """Issue 11 #17: customers never see who on the staff changed their subscription."""
+    account = BillingAccountFactory(organization=auth_client.user.organization, plan=None, status="none")
+    data = {"action": "grant_plan", "_selected_action": [account.pk]}
+    admin_client.post("/admin/billing/billingaccount/", {**data, "apply": "1", "plan": yearly.pk, "periods": 1})
+
+    response = auth_client.get("/api/v1/billing/history")
+
+    [change] = [item for item in response.json()["results"] if item["kind"] == "change"]
+    assert (change["action"], change["actor"]) == ("subscription.granted", "support")
+    assert admin_user.email not in response.content.decode()

@@ -51,7 +51,7 @@ def test_registration_starts_one_trial_of_the_trial_plan(api_client, monthly):
 def test_trial_is_given_once_per_organization(monthly):
     organization = OrganizationFactory()
     services.start_trial(organization=organization, actor=None)
-    services.cancel(organization=organization, immediate=True)
+    services.cancel(organization=organization, immediate=True, actor=None)
     account = services.start_trial(organization=organization, actor=None)
     assert account.status == AccountStatus.CANCELED
     assert len(audit_rows(organization, "subscription.trial_started")) == 1
@@ -70,7 +70,7 @@ def test_registration_without_seeded_trial_plan_creates_account_with_status_none
 def test_manual_subscribe_from_trial_activates_now_and_records_payment(monthly):
     organization = OrganizationFactory()
     services.start_trial(organization=organization, actor=None)
-    result = services.subscribe(organization=organization, plan="monthly", provider="manual")
+    result = services.subscribe(organization=organization, plan="monthly", provider="manual", actor=None)
     account = result.account
     assert result.checkout_url is None
     assert account.status == AccountStatus.ACTIVE
@@ -83,13 +83,13 @@ def test_manual_subscribe_from_trial_activates_now_and_records_payment(monthly):
 def test_subscribing_to_the_current_plan_again_is_refused(monthly):
     account = BillingAccountFactory(plan=monthly)
     with pytest.raises(BillingError) as error:
-        services.subscribe(organization=account.organization, plan=monthly, provider="manual")
+        services.subscribe(organization=account.organization, plan=monthly, provider="manual", actor=None)
     assert error.value.code == "already_subscribed"
 
 
 def test_upgrade_takes_effect_at_once_with_a_new_period(monthly, yearly):
     account = BillingAccountFactory(plan=monthly)
-    result = services.subscribe(organization=account.organization, plan=yearly, provider="manual")
+    result = services.subscribe(organization=account.organization, plan=yearly, provider="manual", actor=None)
     account.refresh_from_db()
     assert account.plan == yearly
     assert account.current_period_start > timezone.now() - timedelta(minutes=1)
@@ -102,7 +102,7 @@ def test_upgrade_takes_effect_at_once_with_a_new_period(monthly, yearly):
 def test_downgrade_waits_for_the_period_end(monthly, yearly):
     account = BillingAccountFactory(plan=yearly)
     period_end = account.current_period_end
-    services.subscribe(organization=account.organization, plan=monthly, provider="manual")
+    services.subscribe(organization=account.organization, plan=monthly, provider="manual", actor=None)
     account.refresh_from_db()
     assert (account.plan, account.scheduled_plan, account.current_period_end) == (yearly, monthly, period_end)
     assert audit_rows(account.organization, "subscription.downgrade_scheduled")
@@ -120,7 +120,7 @@ def test_downgrade_waits_for_the_period_end(monthly, yearly):
 
 def test_cancel_at_period_end_keeps_access_until_then(monthly):
     account = BillingAccountFactory(plan=monthly)
-    services.cancel(organization=account.organization)
+    services.cancel(organization=account.organization, actor=None)
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE and account.cancel_at_period_end
     assert audit_rows(account.organization, "subscription.cancel_scheduled")
@@ -151,13 +151,13 @@ def test_cancel_immediately_ends_the_period_now(monthly):
 def test_cancel_without_subscription_is_refused():
     organization = OrganizationFactory()
     with pytest.raises(BillingError) as error:
-        services.cancel(organization=organization)
+        services.cancel(organization=organization, actor=None)
     assert error.value.code == "not_subscribed"
 
 
 def test_resume_undoes_a_scheduled_cancellation(monthly):
     account = BillingAccountFactory(plan=monthly, cancel_at_period_end=True)
-    services.resume(organization=account.organization)
+    services.resume(organization=account.organization, actor=None)
     account.refresh_from_db()
     assert not account.cancel_at_period_end
     [row] = audit_rows(account.organization, "subscription.resumed")
@@ -168,7 +168,7 @@ def test_resume_after_the_period_ended_is_refused(monthly):
     account = BillingAccountFactory(plan=monthly, cancel_at_period_end=True)
     end_period(account)
     with pytest.raises(BillingError) as error:
-        services.resume(organization=account.organization)
+        services.resume(organization=account.organization, actor=None)
     assert error.value.code == "not_resumable"
 
 

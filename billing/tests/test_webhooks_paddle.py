@@ -5,6 +5,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import environ
 import pytest
 
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, WebhookEvent, WebhookOutcome
@@ -392,3 +393,13 @@ def test_a_stale_subscription_event_changes_nothing(api_client, paddle, monthly)
     assert account.provider_event_at == now
     assert AuditEvent.objects.count() == audit_rows
     assert WebhookEvent.objects.get(event_id=late["event_id"]).outcome == WebhookOutcome.IGNORED
+
+
+def test_secrets_written_with_a_space_after_the_comma_both_verify(api_client, auth_client, paddle, settings):
+    """Issue 11 #17: `PADDLE_WEBHOOK_SECRET="old, new"` is read by django-environ as ["old", " new"]."""
+    settings.PADDLE_WEBHOOK_SECRET = environ.Env.parse_value(f"{paddle.webhook_secret}, pdl_ntfset_new_secret", list)
+    payment = Payment.objects.get(pk=start_checkout(auth_client)["payment_id"])
+    payload = notification("transaction.completed", completed(paddle, payment.external_id))
+
+    assert post_paddle(api_client, payload, paddle.webhook_secret).status_code == 200
+    assert post_paddle(api_client, notification("x.y", {}), "pdl_ntfset_new_secret").status_code == 200

@@ -2,8 +2,11 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from agents.models import Channel
 from billing.models import AccountStatus, BillingAccount
+from billing.tests.account_factories import BillingAccountFactory
 from billing.tests.factories import PlanFactory, PlanPriceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,3 +124,22 @@ def test_plan_buttons_show_the_usd_price_when_there_are_several(feed, catalog, f
 
     [offer] = fake_telegram.calls_of("sendMessage")
     assert ("Premium — 19.99 USD / month", "plan:premium") in keyboard(offer)
+
+
+def test_a_member_pressing_a_forged_pay_button_is_refused_and_the_plan_stays(
+    feed, catalog, fake_telegram, tg_user, settings
+):
+    """Issue 11 #13: the billing service checks the role, so a button the bot never offered a member
+    (`pay:<plan>:manual`, forged by the client) cannot replace the organization's subscription."""
+    settings.BILLING_MANUAL_ENABLED = True
+    owner = UserFactory()
+    account = BillingAccountFactory(organization=owner.organization, plan=catalog.trial, status=AccountStatus.TRIALING)
+    UserFactory(organization=owner.organization, role=Role.MEMBER, telegram_id=tg_user.telegram_id)
+
+    feed(tg_user.press("pay:premium:manual"))
+
+    assert fake_telegram.sent_texts(tg_user.chat_id) == [
+        "Only the organization's owner or an admin can change the plan or payments."
+    ]
+    account.refresh_from_db()
+    assert (account.plan, account.status) == (catalog.trial, AccountStatus.TRIALING)
