@@ -81,7 +81,7 @@ class LLMProviderForm(forms.ModelForm):
     class Meta:
         model = LLMProvider
         fields = ["name", "kind", "base_url", "api_key", "clear_api_key", "api_key_env", "timeout", "max_retries"]
-        fields += ["is_default"]
+        fields += ["first_token_timeout", "total_timeout", "is_default"]
 
     def clean(self):
         cleaned = super().clean()
@@ -89,13 +89,20 @@ class LLMProviderForm(forms.ModelForm):
             other = LLMProvider.objects.filter(is_default=True).exclude(pk=self.instance.pk).first()
             if other is not None:
                 self.add_error("is_default", f"{other} is the default provider; untick it there first.")
+        for name in ("timeout", "first_token_timeout"):
+            if cleaned.get(name) is not None and cleaned[name] <= 0:
+                self.add_error(name, "Must be more than 0 seconds.")
+        first_token, total = cleaned.get("first_token_timeout"), cleaned.get("total_timeout")
+        if first_token is not None and total is not None and total < first_token:
+            self.add_error("total_timeout", "Must be at least the first-token timeout.")
         return cleaned
 
 
 @admin.register(LLMProvider)
 class LLMProviderAdmin(admin.ModelAdmin):
     form = LLMProviderForm
-    list_display = ["name", "kind", "base_url", "key_set", "api_key_env", "timeout", "max_retries", "is_default"]
+    list_display = ["name", "kind", "base_url", "key_set", "api_key_env", "first_token_timeout", "total_timeout"]
+    list_display += ["is_default"]
     list_filter = ["kind", "is_default"]
     search_fields = ["name", "base_url"]
     readonly_fields = ["key_set"]

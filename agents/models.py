@@ -40,7 +40,13 @@ class LLMProvider(models.Model):
     api_key_env = models.CharField(
         max_length=80, blank=True, help_text="Name of an environment variable holding the key."
     )
-    timeout = models.FloatField(default=30.0)
+    timeout = models.FloatField(
+        default=30.0, help_text="Seconds to connect, and to wait for each next piece of data from the provider."
+    )
+    first_token_timeout = models.FloatField(
+        default=30.0, help_text="Seconds to wait for the first words of an answer; then 504, nothing charged."
+    )
+    total_timeout = models.FloatField(default=300.0, help_text="Seconds an answer may take from start to end.")
     max_retries = models.PositiveSmallIntegerField(default=1)
     is_default = models.BooleanField(default=False)
 
@@ -51,6 +57,10 @@ class LLMProvider(models.Model):
                 fields=["is_default"], condition=models.Q(is_default=True), name="one_default_provider"
             ),
             models.CheckConstraint(condition=models.Q(timeout__gt=0), name="provider_timeout_positive"),
+            models.CheckConstraint(
+                condition=models.Q(first_token_timeout__gt=0, total_timeout__gte=models.F("first_token_timeout")),
+                name="provider_stream_timeouts_valid",
+            ),
         ]
 
     def __str__(self):
@@ -100,6 +110,9 @@ class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=MessageRole.choices)
     content = models.TextField()
+    interrupted = models.BooleanField(
+        default=False, help_text="The answer stopped early (the client left, or the provider failed mid-answer)."
+    )
     tokens_input = models.PositiveIntegerField(default=0)
     tokens_output = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

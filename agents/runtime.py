@@ -1,15 +1,22 @@
-"""The agent runtime: prompt version → safe render → messages → provider call → stored exchange.
+"""The agent runtime: prompt version → safe render → messages → streamed provider call → stored exchange.
 
 It knows nothing about plans, quotas or payments (it never imports `billing` or `policy`): the invoke
 service decides and meters around it. Two steps, so the caller can meter a failure with the model
-and version it was about to use: `prepare()` (no network) and `complete()` (the upstream call).
+and version it was about to use: `prepare()` (no network) and `UpstreamStream` (the upstream call,
+an async iterator of text deltas that also keeps what it delivered and what it cost).
 """
 
+import asyncio
+import functools
 import logging
+import re
 import threading
 import time
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import httpx2
 import openai
 from django.conf import settings
 from django.db import connections, router
@@ -25,8 +32,11 @@ from prompts.selectors import active_version
 logger = logging.getLogger(__name__)
 
 DEFAULT_PROVIDER_CACHE_SECONDS = 30
+DEFAULT_FIRST_TOKEN_TIMEOUT = 30.0
+DEFAULT_TOTAL_TIMEOUT = 300.0
 # OpenAI-compatible servers without authentication still need a non-empty key in the SDK.
 KEYLESS_PLACEHOLDER = "no-key"
+DEMO_WORD = re.compile(r"\S+\s*")
 
 
 class UpstreamError(DomainError):
@@ -46,13 +56,16 @@ class AgentUnavailable(DomainError):
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """What the SDK client is built from; hashable, so one client per configuration is cached."""
+    """What the SDK client is built from, and how long a streamed answer may take; hashable, so one
+    client per configuration (and event loop) is cached."""
 
     kind: str
     base_url: str
     api_key: str = field(repr=False)
     timeout: float
     max_retries: int
+    first_token_timeout: float = DEFAULT_FIRST_TOKEN_TIMEOUT
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
 
 
 @dataclass
@@ -62,6 +75,11 @@ class PreparedCall:
     provider: ProviderConfig
     messages: list[dict[str, str]]
     model: str
+
+    @property
+    def estimated_input_tokens(self) -> int:
+        """The whole prompt sent (system prompt + history + rendered input), estimated before the call."""
+        return sum(estimate_tokens(message["content"]) for message in self.messages)
 
 
 @dataclass
@@ -73,7 +91,11 @@ class Completion:
     is_demo: bool = False
 
 
-_clients: dict[ProviderConfig, openai.OpenAI] = {}
+# One SDK client per provider configuration and event loop: an async HTTP connection pool belongs to
+# the loop it was opened in (the ASGI server's loop in production; a short-lived one per sync call).
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ProviderConfig, openai.AsyncOpenAI]]" = (
+    weakref.WeakKeyDictionary()
+)
 _clients_lock = threading.Lock()
 _default_provider: tuple[float, LLMProvider | None] | None = None
 
@@ -113,26 +135,34 @@ def resolve_provider(version: PromptVersion) -> ProviderConfig:
     provider = version.provider if version.provider_id else _default_llm_provider()
     if provider is None:
         return _builtin_provider()
+    timeouts = {"first_token_timeout": provider.first_token_timeout, "total_timeout": provider.total_timeout}
     if provider.kind == ProviderKind.DEMO:
-        return ProviderConfig(ProviderKind.DEMO, "", "", provider.timeout, 0)
+        return ProviderConfig(ProviderKind.DEMO, "", "", provider.timeout, 0, **timeouts)
     api_key = provider_api_key(provider) or settings.OPENAI_API_KEY or KEYLESS_PLACEHOLDER
     base_url = provider.base_url or settings.OPENAI_BASE_URL
-    return ProviderConfig(ProviderKind.OPENAI, base_url, api_key, provider.timeout, provider.max_retries)
+    return ProviderConfig(ProviderKind.OPENAI, base_url, api_key, provider.timeout, provider.max_retries, **timeouts)
 
 
-def _client(config: ProviderConfig) -> openai.OpenAI:
-    client = _clients.get(config)
-    if client is None:
-        with _clients_lock:
-            client = _clients.get(config)
-            if client is None:
-                client = openai.OpenAI(
-                    base_url=config.base_url or None,
-                    api_key=config.api_key,
-                    timeout=config.timeout,
-                    max_retries=config.max_retries,
-                )
-                _clients[config] = client
+@functools.cache
+def _ssl_context():
+    # Building the certificate store costs ~60 ms; every client shares one.
+    return httpx2.create_ssl_context()
+
+
+def _client(config: ProviderConfig) -> openai.AsyncOpenAI:
+    loop = asyncio.get_running_loop()
+    with _clients_lock:
+        per_loop = _clients.setdefault(loop, {})
+        client = per_loop.get(config)
+        if client is None:
+            client = openai.AsyncOpenAI(
+                base_url=config.base_url or None,
+                api_key=config.api_key,
+                timeout=config.timeout,
+                max_retries=config.max_retries,
+                http_client=openai.DefaultAsyncHttpxClient(verify=_ssl_context()),
+            )
+            per_loop[config] = client
     return client
 
 
@@ -154,76 +184,142 @@ def prepare(*, agent: Agent, input: str, variables: dict | None, history: list[M
     )
 
 
-def complete(call: PreparedCall) -> Completion:
-    """Run the prepared call on its provider. Raises UpstreamTimeout (504) or UpstreamError (502)."""
-    if call.provider.kind == ProviderKind.DEMO:
-        return _demo_completion(call)
-    started = time.perf_counter()
-    try:
-        response = _client(call.provider).chat.completions.create(
-            model=call.model,
-            messages=call.messages,
-            temperature=float(call.version.temperature),
-            max_tokens=call.version.max_tokens,
+class UpstreamStream:
+    """One upstream call: `async for text in stream` yields the answer's text as it arrives.
+
+    Raises UpstreamTimeout (504: no first words within the provider's first-token timeout, or the
+    answer outlasted its total timeout) or UpstreamError (502). `completion()` says, at any point,
+    what was delivered and what it cost: the provider's usage counts when it sent them, else an
+    estimate of the prompt and of the text delivered so far. `aclose()` (or cancelling the task that
+    iterates) closes the upstream connection at once, so the provider stops generating.
+    """
+
+    def __init__(self, call: PreparedCall):
+        self.call = call
+        self.parts: list[str] = []
+        self.usage: tuple[int, int] | None = None
+        self._started = time.perf_counter()
+        self._ended: float | None = None
+        is_demo = call.provider.kind == ProviderKind.DEMO
+        self.is_demo = is_demo
+        self._deltas = self._demo_deltas() if is_demo else self._openai_deltas()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._deltas
+
+    async def aclose(self) -> None:
+        await self._deltas.aclose()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.parts)
+
+    def completion(self) -> Completion:
+        output = self.output
+        if self.usage is not None:
+            tokens_input, tokens_output = self.usage
+        else:
+            tokens_input, tokens_output = self.call.estimated_input_tokens, estimate_tokens(output)
+        ended = self._ended if self._ended is not None else time.perf_counter()
+        return Completion(
+            output=output,
+            tokens_input=tokens_input,
+            tokens_output=tokens_output,
+            latency_ms=int((ended - self._started) * 1000),
+            is_demo=self.is_demo,
         )
-    except openai.APITimeoutError:
-        logger.warning("upstream timeout agent=%s model=%s", call.agent.pk, call.model)
-        raise UpstreamTimeout(detail="The model provider did not answer in time.") from None
-    except (openai.APIError, ValueError) as exc:
-        logger.warning("upstream error agent=%s model=%s: %s", call.agent.pk, call.model, type(exc).__name__)
-        raise UpstreamError(detail="The model provider failed to answer.") from None
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    output = _first_choice_text(response)
-    usage = getattr(response, "usage", None)
-    tokens_input = getattr(usage, "prompt_tokens", None)
-    tokens_output = getattr(usage, "completion_tokens", None)
-    return Completion(
-        output=output,
-        tokens_input=tokens_input if isinstance(tokens_input, int) else _estimate_messages(call.messages),
-        tokens_output=tokens_output if isinstance(tokens_output, int) else estimate_tokens(output),
-        latency_ms=latency_ms,
-    )
+
+    async def _openai_deltas(self) -> AsyncIterator[str]:
+        call, provider = self.call, self.call.provider
+        loop = asyncio.get_running_loop()
+        first_token_deadline = loop.time() + provider.first_token_timeout
+        total_deadline = loop.time() + provider.total_timeout
+        response = None
+        try:
+            async with asyncio.timeout_at(min(first_token_deadline, total_deadline)):
+                response = await _client(provider).chat.completions.create(
+                    model=call.model,
+                    messages=call.messages,
+                    temperature=float(call.version.temperature),
+                    max_tokens=call.version.max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+            while True:
+                deadline = total_deadline if self.parts else min(first_token_deadline, total_deadline)
+                async with asyncio.timeout_at(deadline):
+                    chunk = await anext(response, None)
+                if chunk is None:
+                    break
+                text = self._take(chunk)
+                if text:
+                    self.parts.append(text)
+                    yield text
+        except (TimeoutError, openai.APITimeoutError):
+            logger.warning(
+                "upstream timeout agent=%s model=%s after %d chars", call.agent.pk, call.model, len(self.output)
+            )
+            raise UpstreamTimeout(detail="The model provider did not answer in time.") from None
+        except (openai.APIError, ValueError, TypeError, AttributeError) as exc:
+            logger.warning("upstream error agent=%s model=%s: %s", call.agent.pk, call.model, type(exc).__name__)
+            raise UpstreamError(detail="The model provider failed to answer.") from None
+        finally:
+            self._ended = time.perf_counter()
+            if response is not None:
+                await response.close()
+        if not self.parts:
+            raise UpstreamError(detail="The model provider sent an empty answer.")
+
+    def _take(self, chunk) -> str:
+        """The text of one `chat.completion.chunk` (NUL characters dropped: no channel nor PostgreSQL can
+        carry them); remembers the usage chunk's counts."""
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            tokens_input = getattr(usage, "prompt_tokens", None)
+            tokens_output = getattr(usage, "completion_tokens", None)
+            if isinstance(tokens_input, int) and isinstance(tokens_output, int):
+                self.usage = (tokens_input, tokens_output)
+        choices = getattr(chunk, "choices", None) or []
+        delta = getattr(choices[0], "delta", None) if choices else None
+        text = getattr(delta, "content", None)
+        return text.replace("\x00", "") if isinstance(text, str) else ""
+
+    async def _demo_deltas(self) -> AsyncIterator[str]:
+        """Offline, deterministic and clearly labelled, streamed word by word (DEMO_TOKEN_DELAY_MS apart):
+        lets the product run end to end, streaming included, without a key."""
+        delay = settings.DEMO_TOKEN_DELAY_MS / 1000
+        try:
+            for word in DEMO_WORD.findall(demo_answer(self.call)):
+                if delay and self.parts:
+                    await asyncio.sleep(delay)
+                self.parts.append(word)
+                yield word
+        finally:
+            self._ended = time.perf_counter()
 
 
-def _first_choice_text(response) -> str:
-    """The answer text, or UpstreamError for a body that is not a usable chat.completion."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise UpstreamError(detail="The model provider sent an answer without choices.")
-    message = getattr(choices[0], "message", None)
-    content = getattr(message, "content", None)
-    if not isinstance(content, str):
-        raise UpstreamError(detail="The model provider sent an empty answer.")
-    return content
-
-
-def _estimate_messages(messages: list[dict[str, str]]) -> int:
-    return sum(estimate_tokens(message["content"]) for message in messages)
-
-
-def _demo_completion(call: PreparedCall) -> Completion:
-    """Offline, deterministic and clearly labelled: lets the product run end to end without a key."""
-    started = time.perf_counter()
+def demo_answer(call: PreparedCall) -> str:
     question = call.messages[-1]["content"]
     history = len(call.messages) - 2
-    output = (
+    return (
         f"[demo] {call.agent.name} (offline demo model, no AI provider configured) received "
         f"{len(question)} characters with {history} earlier messages: “{question[:200]}”"
-    )
-    return Completion(
-        output=output,
-        tokens_input=_estimate_messages(call.messages),
-        tokens_output=estimate_tokens(output),
-        latency_ms=int((time.perf_counter() - started) * 1000),
-        is_demo=True,
     )
 
 
 def store_exchange(
-    *, conversation: Conversation | None, user, agent: Agent, channel: str, input: str, completion: Completion
+    *,
+    conversation: Conversation | None,
+    user,
+    agent: Agent,
+    channel: str,
+    input: str,
+    completion: Completion,
+    interrupted: bool = False,
 ) -> Conversation:
     """Save the user message and the answer (a new conversation if none): two INSERTs for a new
-    conversation's first exchange (the conversation is saved first), one for the next ones."""
+    conversation's first exchange (the conversation is saved first), one for the next ones.
+    `interrupted` marks an answer that stopped early (the client left, the provider failed)."""
     if conversation is None:
         conversation = Conversation.objects.create(
             organization_id=user.organization_id,
@@ -247,6 +343,7 @@ def store_exchange(
                 role=MessageRole.ASSISTANT,
                 content=completion.output,
                 tokens_output=completion.tokens_output,
+                interrupted=interrupted,
                 created_at=now,
             ),
         ]
@@ -254,7 +351,7 @@ def store_exchange(
     return conversation
 
 
-MESSAGE_COLUMNS = ("conversation", "role", "content", "tokens_input", "tokens_output", "created_at")
+MESSAGE_COLUMNS = ("conversation", "role", "content", "interrupted", "tokens_input", "tokens_output", "created_at")
 
 
 def _insert_messages(messages: list[Message]) -> None:

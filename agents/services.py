@@ -1,12 +1,19 @@
 """The invoke service: the one path every channel (API, web, Telegram, OpenAI-compatible) calls.
 
-authorize (reserve) → runtime → settle + UsageEvent. No transaction is open during the upstream
-call: the reservation is a single UPDATE that commits at once.
+decide + render + reserve → the runtime streams the answer → store + settle + UsageEvent. The answer
+is an async generator (`invoke_stream`) that each channel only formats; `invoke` collects the same
+stream for callers that want the whole answer. No transaction is open during the upstream call: the
+reservation is a single UPDATE that commits at once, and the ORM work before the first byte and after
+the last runs in a thread (`sync_to_async`), so a stream holds no thread while it waits.
 """
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import transaction
 
@@ -15,11 +22,14 @@ from agents.models import Agent, Conversation
 from agents.selectors import recent_messages
 from botgeneric.errors import DomainError
 from policy.errors import PolicyDenied
-from policy.services import Access, Grant, authorize
+from policy.services import Access, Grant, authorize, check_access
 from usage import services as usage_services
 from usage.models import Outcome
 
 logger = logging.getLogger(__name__)
+
+# The UsageEvent error code of an answer the client stopped (closed the stream, hung up).
+CLIENT_CLOSED = "client_closed"
 
 
 @dataclass
@@ -33,9 +43,90 @@ class InvokeResult:
     is_demo: bool
 
 
+@dataclass(frozen=True)
+class TextDelta:
+    """The next piece of the answer's text, as the provider sent it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamDone:
+    """The last event of a stream that ended well: the answer is stored and charged."""
+
+    result: InvokeResult
+
+
 class ConversationMismatch(DomainError):
     code = "invalid"
     http_status = 400
+
+
+@dataclass
+class _Started:
+    """A call that is allowed, rendered and reserved: what settling it needs."""
+
+    grant: Grant
+    call: runtime.PreparedCall
+    conversation: Conversation | None
+
+
+async def invoke_stream(
+    *,
+    user,
+    agent: Agent,
+    channel: str,
+    input: str,
+    variables: dict[str, str] | None = None,
+    conversation: Conversation | None = None,
+    access: Access | None = None,
+) -> AsyncIterator[TextDelta | StreamDone]:
+    """Run `agent` for `user` on `channel`, metered, as a stream: `TextDelta` events, then one `StreamDone`.
+
+    Before the first delta, the first `__anext__` raises PolicyDenied, UpstreamError (502),
+    UpstreamTimeout (504), PromptError (missing_variable, 400) — and nothing is charged. A failure after
+    the first delta charges what was delivered, stores the partial answer marked interrupted, and raises
+    the DomainError from the generator. Closing the generator early (`aclose()`, or cancelling the task
+    when the client disconnects) closes the upstream request at once, charges the tokens produced so far
+    and stores the partial answer marked interrupted.
+
+    `conversation` continues a conversation the channel already fetched through
+    `agents.selectors.access_conversation`; `access` is the decision the API's PolicyPermission made.
+    """
+    started = await _start_shielded(
+        user=user,
+        agent=agent,
+        channel=channel,
+        input=input,
+        variables=variables,
+        conversation=conversation,
+        access=access,
+    )
+    settle = sync_to_async(_settle)
+    upstream = runtime.UpstreamStream(started.call)
+    try:
+        async for text in upstream:
+            yield TextDelta(text)
+    except DomainError as failure:
+        if upstream.parts:
+            await _shielded(
+                settle(started=started, user=user, channel=channel, input=input, upstream=upstream, failure=failure)
+            )
+        else:
+            await _shielded(
+                sync_to_async(_record_failure)(started=started, user=user, channel=channel, failure=failure)
+            )
+        raise
+    except BaseException:
+        # aclose() (GeneratorExit at the yield) or the client's disconnect (CancelledError in the upstream
+        # read): stop the provider first, then charge what it produced.
+        await upstream.aclose()
+        await _shielded(
+            settle(started=started, user=user, channel=channel, input=input, upstream=upstream, closed=True)
+        )
+        raise
+    result = await _shielded(settle(started=started, user=user, channel=channel, input=input, upstream=upstream))
+    yield StreamDone(result)
 
 
 def invoke(
@@ -48,58 +139,149 @@ def invoke(
     conversation: Conversation | None = None,
     access: Access | None = None,
 ) -> InvokeResult:
-    """Run `agent` for `user` on `channel`, metered. Raises PolicyDenied, UpstreamError (502),
-    UpstreamTimeout (504), PromptError (missing_variable, 400) — nothing is charged unless it answers.
+    """`invoke_stream` collected: the whole answer at once, for synchronous callers. Raises as
+    `invoke_stream` does (PolicyDenied, UpstreamError, UpstreamTimeout, PromptError)."""
+    return async_to_sync(_collect)(
+        user=user,
+        agent=agent,
+        channel=channel,
+        input=input,
+        variables=variables,
+        conversation=conversation,
+        access=access,
+    )
 
-    `conversation` continues a conversation the channel already fetched through
-    `agents.selectors.access_conversation`; `access` is the decision the API's PolicyPermission made.
-    """
+
+async def _collect(**kwargs) -> InvokeResult:
+    async for event in invoke_stream(**kwargs):
+        if isinstance(event, StreamDone):
+            return event.result
+    raise RuntimeError("invoke_stream ended without StreamDone")
+
+
+async def _shielded(awaitable: Awaitable):
+    """Run settling work to its end even when the task awaiting it is cancelled (the client left)."""
+    return await asyncio.shield(awaitable)
+
+
+async def _start_shielded(**kwargs) -> _Started:
+    """`_start` in a thread. If the caller is cancelled meanwhile, the reservation it may have made is
+    given back once it is made, so a client that hangs up early leaves no reservation behind."""
+    task = asyncio.ensure_future(sync_to_async(_start)(**kwargs))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(DomainError):
+            started = await task
+            await sync_to_async(_release)(started=started)
+        raise
+
+
+def _start(
+    *,
+    user,
+    agent: Agent,
+    channel: str,
+    input: str,
+    variables: dict[str, str] | None,
+    conversation: Conversation | None,
+    access: Access | None,
+) -> _Started:
+    """Everything before the first byte: decide (SPEC §5 order), render the prompt, reserve one request,
+    the whole prompt's token estimate and the version's max_tokens of output. Each refusal or failure
+    is metered (nothing charged) and raised."""
     if conversation is not None and conversation.agent_id != agent.pk:
         raise ConversationMismatch(
             detail="This conversation belongs to another agent.",
             extra={"fields": {"conversation_id": ["This conversation belongs to another agent."]}},
         )
-    estimate = runtime.estimate_tokens(input)
     try:
-        grant = authorize(user=user, agent=agent, channel=channel, meta={"tokens_input": estimate}, access=access)
+        access = access or check_access(user=user, agent=agent, channel=channel)
     except PolicyDenied as denied:
+        _record_denial(user=user, agent=agent, channel=channel, denied=denied)
+        raise
+    try:
+        call = runtime.prepare(agent=agent, input=input, variables=variables, history=_history(conversation))
+    except DomainError as failure:
+        logger.info("invoke failed org=%s agent=%s code=%s", user.organization_id, agent.pk, failure.code)
         usage_services.record_event(
-            user=user, agent=agent, channel=channel, outcome=Outcome.DENIED, error_code=denied.code
+            user=user, agent=agent, channel=channel, outcome=Outcome.ERROR, error_code=failure.code
         )
         raise
-    call = None
     try:
-        history = _history(conversation)
-        call = runtime.prepare(agent=agent, input=input, variables=variables, history=history)
-        _release_pooled_connection()
-        completion = runtime.complete(call)
-    except DomainError as failure:
-        _record_failure(grant=grant, user=user, agent=agent, channel=channel, call=call, failure=failure)
+        grant = authorize(
+            user=user,
+            agent=agent,
+            channel=channel,
+            meta={"tokens_input": call.estimated_input_tokens, "tokens_output": call.version.max_tokens},
+            access=access,
+        )
+    except PolicyDenied as denied:
+        _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
-    # Three single-statement writes, no wrapping transaction: each is atomic on its own, the hot
-    # path stays within its query budget (BEGIN/COMMIT are round trips too), and no lock is held
-    # across them. The exchange is stored first so the customer never pays for an answer we lost.
-    conversation = runtime.store_exchange(
-        conversation=conversation, user=user, agent=agent, channel=channel, input=input, completion=completion
-    )
-    usage_services.settle(
-        account=grant.account,
-        period_start=grant.period_start,
-        reserved_tokens_input=grant.reserved_tokens_input,
-        tokens_input=completion.tokens_input,
-        tokens_output=completion.tokens_output,
-    )
-    usage_services.record_event(
-        user=user,
-        agent=agent,
-        channel=channel,
-        outcome=Outcome.OK,
-        prompt_version=call.version,
-        model="demo" if completion.is_demo else call.model,
-        tokens_input=completion.tokens_input,
-        tokens_output=completion.tokens_output,
-        latency_ms=completion.latency_ms,
-    )
+    _release_pooled_connection()
+    return _Started(grant=grant, call=call, conversation=conversation)
+
+
+def _record_denial(*, user, agent: Agent, channel: str, denied: PolicyDenied) -> None:
+    usage_services.record_event(user=user, agent=agent, channel=channel, outcome=Outcome.DENIED, error_code=denied.code)
+
+
+def _settle(
+    *,
+    started: _Started,
+    user,
+    channel: str,
+    input: str,
+    upstream: runtime.UpstreamStream,
+    failure: DomainError | None = None,
+    closed: bool = False,
+) -> InvokeResult:
+    """Store the answer (marked interrupted when it stopped early) and charge what was delivered: the
+    provider's usage counts, else estimates of the prompt and of the text produced.
+
+    Three single-statement writes, no wrapping transaction: each is atomic on its own, the hot path
+    stays within its query budget (BEGIN/COMMIT are round trips too), and no lock is held across them.
+    The call is charged even when storing the answer fails: the provider was paid for it.
+    """
+    call, grant = started.call, started.grant
+    completion = upstream.completion()
+    interrupted = failure is not None or closed
+    conversation = started.conversation
+    try:
+        if completion.output:
+            conversation = _store(
+                started=started, user=user, channel=channel, input=input, completion=completion, interrupted=interrupted
+            )
+    finally:
+        usage_services.settle(
+            account=grant.account,
+            period_start=grant.period_start,
+            reserved_tokens_input=grant.reserved_tokens_input,
+            reserved_tokens_output=grant.reserved_tokens_output,
+            tokens_input=completion.tokens_input,
+            tokens_output=completion.tokens_output,
+        )
+        usage_services.record_event(
+            user=user,
+            agent=call.agent,
+            channel=channel,
+            outcome=Outcome.ERROR if failure is not None else Outcome.OK,
+            error_code=failure.code if failure is not None else (CLIENT_CLOSED if closed else ""),
+            prompt_version=call.version,
+            model="demo" if completion.is_demo else call.model,
+            tokens_input=completion.tokens_input,
+            tokens_output=completion.tokens_output,
+            latency_ms=completion.latency_ms,
+        )
+    if interrupted:
+        logger.info(
+            "invoke interrupted org=%s agent=%s code=%s chars=%d",
+            user.organization_id,
+            call.agent.pk,
+            failure.code if failure is not None else CLIENT_CLOSED,
+            len(completion.output),
+        )
     return InvokeResult(
         output=completion.output,
         conversation=conversation,
@@ -109,6 +291,22 @@ def invoke(
         latency_ms=completion.latency_ms,
         is_demo=completion.is_demo,
     )
+
+
+def _store(*, started: _Started, user, channel: str, input: str, completion, interrupted: bool) -> Conversation:
+    """The exchange, in a savepoint when a caller's transaction is open, so that a failed INSERT
+    leaves that transaction usable for charging the call."""
+    in_transaction = transaction.get_connection().in_atomic_block
+    with transaction.atomic() if in_transaction else contextlib.nullcontext():
+        return runtime.store_exchange(
+            conversation=started.conversation,
+            user=user,
+            agent=started.call.agent,
+            channel=channel,
+            input=input,
+            completion=completion,
+            interrupted=interrupted,
+        )
 
 
 def _release_pooled_connection() -> None:
@@ -130,22 +328,29 @@ def _history(conversation: Conversation | None) -> list:
     return recent_messages(conversation=conversation, limit=settings.CONVERSATION_HISTORY_MESSAGES)
 
 
-def _record_failure(*, grant: Grant, user, agent: Agent, channel: str, call, failure: DomainError) -> None:
+def _release(*, started: _Started) -> None:
+    grant = started.grant
+    usage_services.release(
+        account=grant.account,
+        period_start=grant.period_start,
+        reserved_requests=grant.reserved_requests,
+        reserved_tokens_input=grant.reserved_tokens_input,
+        reserved_tokens_output=grant.reserved_tokens_output,
+    )
+
+
+def _record_failure(*, started: _Started, user, channel: str, failure: DomainError) -> None:
     """Release the reservation and meter the failure; the customer is not charged for it."""
-    logger.info("invoke failed org=%s agent=%s code=%s", user.organization_id, agent.pk, failure.code)
+    call = started.call
+    logger.info("invoke failed org=%s agent=%s code=%s", user.organization_id, call.agent.pk, failure.code)
     with transaction.atomic():
-        usage_services.release(
-            account=grant.account,
-            period_start=grant.period_start,
-            reserved_requests=grant.reserved_requests,
-            reserved_tokens_input=grant.reserved_tokens_input,
-        )
+        _release(started=started)
         usage_services.record_event(
             user=user,
-            agent=agent,
+            agent=call.agent,
             channel=channel,
             outcome=Outcome.ERROR,
             error_code=failure.code,
-            prompt_version=call.version if call else None,
-            model=call.model if call else "",
+            prompt_version=call.version,
+            model=call.model,
         )

@@ -65,6 +65,7 @@ class Grant:
     limits: Limits
     reserved_requests: int
     reserved_tokens_input: int
+    reserved_tokens_output: int = 0
 
 
 def account_for_policy(*, organization_id: int) -> BillingAccount | None:
@@ -223,9 +224,10 @@ def check_rate(*, access: Access, now: datetime | None = None) -> None:
         )
 
 
-def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
-    """Reserve one request and `tokens_input` in the current period's counter, or deny with the metric
-    that is used up. The reservation is one conditional UPDATE, so K quota means at most K calls."""
+def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) -> Grant:
+    """Reserve one request, `tokens_input` and `tokens_output` in the current period's counter, or deny
+    with the metric that is used up. The reservation is one conditional UPDATE, so K quota means at most
+    K calls, and the tokens reserved never pass a token quota."""
     account = access.account
     reserved = usage_services.reserve(
         account=account,
@@ -233,9 +235,10 @@ def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
         period_end=access.period_end,
         limits=access.limits.as_dict(),
         tokens_input=tokens_input,
+        tokens_output=tokens_output,
     )
     if not reserved:
-        raise _quota_exceeded(access=access, tokens_input=tokens_input)
+        raise _quota_exceeded(access=access, tokens_input=tokens_input, tokens_output=tokens_output)
     return Grant(
         account=account,
         period_start=access.period_start,
@@ -243,10 +246,11 @@ def reserve(*, access: Access, tokens_input: int = 0) -> Grant:
         limits=access.limits,
         reserved_requests=1,
         reserved_tokens_input=tokens_input,
+        reserved_tokens_output=tokens_output,
     )
 
 
-def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
+def _quota_exceeded(*, access: Access, tokens_input: int, tokens_output: int) -> PolicyDenied:
     account = access.account
     used = usage_services.counter_values(account=account, period_start=access.period_start)
     limits = access.limits
@@ -254,7 +258,7 @@ def _quota_exceeded(*, access: Access, tokens_input: int) -> PolicyDenied:
     if limits.requests is None or used["requests"] + 1 <= limits.requests:
         if limits.tokens_input is not None and used["tokens_input"] + tokens_input > limits.tokens_input:
             metric = "tokens_input"
-        elif limits.tokens_output is not None and used["tokens_output"] >= limits.tokens_output:
+        elif limits.tokens_output is not None and used["tokens_output"] + tokens_output > limits.tokens_output:
             metric = "tokens_output"
     return PolicyDenied(
         DenyCode.QUOTA_EXCEEDED,
@@ -273,7 +277,8 @@ def authorize(
 ) -> Grant:
     """Decide one call (SPEC §5) and, on allow, reserve it. Raises PolicyDenied on the first failed check.
 
-    `meta["tokens_input"]` is the caller's estimate of input tokens to reserve. `access` is a decision
+    `meta["tokens_input"]` is the caller's estimate of the prompt's tokens and `meta["tokens_output"]` the
+    most the answer may take (the version's max_tokens): both are reserved. `access` is a decision
     check_access() already made for this same call (the API's permission class), reused to save a read.
     """
     meta = meta or {}
@@ -286,6 +291,10 @@ def authorize(
     if not reusable:
         access = check_access(user=user, agent=agent, channel=channel)
     check_rate(access=access)
-    grant = reserve(access=access, tokens_input=int(meta.get("tokens_input", 0)))
+    grant = reserve(
+        access=access,
+        tokens_input=int(meta.get("tokens_input", 0)),
+        tokens_output=int(meta.get("tokens_output", 0)),
+    )
     logger.debug("authorized org=%s agent=%s channel=%s", access.account.organization_id, access.agent_id, channel)
     return grant

@@ -28,13 +28,21 @@ def _counter(*, account, period_start: datetime):
 
 
 def reserve(
-    *, account, period_start: datetime, period_end: datetime, limits: dict[str, int | None], tokens_input: int
+    *,
+    account,
+    period_start: datetime,
+    period_end: datetime,
+    limits: dict[str, int | None],
+    tokens_input: int,
+    tokens_output: int = 0,
 ) -> bool:
-    """Add one request and `tokens_input` to the period's counter if that stays within `limits`.
+    """Add one request, `tokens_input` and `tokens_output` to the period's counter if that stays within
+    `limits`.
 
-    One conditional UPDATE (`requests + 1 <= limit`, `tokens_input + n <= limit`, `tokens_output < limit`)
-    that PostgreSQL serializes per row: with quota K, at most K concurrent callers get True. The counter
-    of a new period is created on first use (a racing creator is caught by the unique constraint).
+    One conditional UPDATE (`requests + 1 <= limit`, `tokens_input + n <= limit`, `tokens_output + m <=
+    limit`) that PostgreSQL serializes per row: with quota K, at most K concurrent callers get True, and
+    reserved tokens never pass a token quota. The counter of a new period is created on first use (a
+    racing creator is caught by the unique constraint).
     """
     condition = Q()
     if limits["requests"] is not None:
@@ -42,8 +50,12 @@ def reserve(
     if limits["tokens_input"] is not None:
         condition &= Q(tokens_input__lte=limits["tokens_input"] - tokens_input)
     if limits["tokens_output"] is not None:
-        condition &= Q(tokens_output__lt=limits["tokens_output"])
-    increment = {"requests": F("requests") + 1, "tokens_input": F("tokens_input") + tokens_input}
+        condition &= Q(tokens_output__lte=limits["tokens_output"] - tokens_output)
+    increment = {
+        "requests": F("requests") + 1,
+        "tokens_input": F("tokens_input") + tokens_input,
+        "tokens_output": F("tokens_output") + tokens_output,
+    }
     if _counter(account=account, period_start=period_start).filter(condition).update(**increment):
         return True
     # No row updated: either the period's counter does not exist yet, or the quota is used up. Make
@@ -59,20 +71,37 @@ def counter_values(*, account, period_start: datetime) -> dict[str, int]:
     return row.first() or {"requests": 0, "tokens_input": 0, "tokens_output": 0}
 
 
-def settle(*, account, period_start: datetime, reserved_tokens_input: int, tokens_input: int, tokens_output: int):
-    """Replace the input-token estimate by the real counts. A call may end a little over a token quota;
-    the next reservation is then refused."""
+def settle(
+    *,
+    account,
+    period_start: datetime,
+    reserved_tokens_input: int,
+    tokens_input: int,
+    tokens_output: int,
+    reserved_tokens_output: int = 0,
+) -> None:
+    """Replace the reserved token estimates by the real counts (one UPDATE). The output reservation is
+    the version's max_tokens, so the output count only shrinks; the input estimate may be a little low,
+    and the next reservation is then refused."""
     _counter(account=account, period_start=period_start).update(
         tokens_input=F("tokens_input") + (tokens_input - reserved_tokens_input),
-        tokens_output=F("tokens_output") + tokens_output,
+        tokens_output=F("tokens_output") + (tokens_output - reserved_tokens_output),
     )
 
 
-def release(*, account, period_start: datetime, reserved_requests: int, reserved_tokens_input: int) -> None:
+def release(
+    *,
+    account,
+    period_start: datetime,
+    reserved_requests: int,
+    reserved_tokens_input: int,
+    reserved_tokens_output: int = 0,
+) -> None:
     """Give a failed call's reservation back: the customer does not pay for our provider's failure."""
     _counter(account=account, period_start=period_start).update(
         requests=F("requests") - reserved_requests,
         tokens_input=F("tokens_input") - reserved_tokens_input,
+        tokens_output=F("tokens_output") - reserved_tokens_output,
     )
 
 
@@ -120,8 +149,10 @@ def record_event(
     tokens_output: int = 0,
     latency_ms: int = 0,
 ) -> UsageEvent:
-    """One row per call on any channel: allowed, denied or failed."""
-    charged = outcome == Outcome.OK
+    """One row per call on any channel: allowed, denied or failed. Its cost is that of the tokens it was
+    charged (none for a denial or a failure before the answer began; the delivered part of an answer
+    that failed or was stopped midway)."""
+    charged = outcome != Outcome.DENIED and (tokens_input or tokens_output)
     return UsageEvent.objects.create(
         organization_id=user.organization_id,
         user_id=user.pk,

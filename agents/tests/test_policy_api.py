@@ -205,18 +205,20 @@ def test_extra_quota_rule_raises_the_request_limit(auth_client, user, agent, acc
     assert [_invoke(auth_client, agent).status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_output_token_quota_lets_the_call_that_crosses_it_finish_and_denies_the_next(auth_client, agent, account):
-    account.plan.quota_tokens_output = 5
+def test_output_token_quota_reserves_the_versions_max_tokens_and_settles_to_the_real_count(auth_client, agent, account):
+    max_tokens = agent.prompt_versions.get().max_tokens
+    account.plan.quota_tokens_output = max_tokens + 5
     account.plan.save(update_fields=["quota_tokens_output"])
 
     first = _invoke(auth_client, agent)
     assert first.status_code == 200
-    assert first.json()["usage"]["tokens_output"] > 5
+    used = first.json()["usage"]["tokens_output"]
+    assert 5 < used < max_tokens
+    assert PeriodCounter.objects.get().tokens_output == used
     response = _invoke(auth_client, agent)
 
     _assert_denied(response, 429, "quota_exceeded")
-    assert response.json()["metric"] == "tokens_output"
-    assert response.json()["used"] == first.json()["usage"]["tokens_output"]
+    assert (response.json()["metric"], response.json()["used"]) == ("tokens_output", used)
 
 
 def test_input_token_quota_is_checked_on_the_reserved_estimate(auth_client, agent, account):

@@ -284,6 +284,8 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+# The offline demo model streams its answer word by word, this many milliseconds apart.
+DEMO_TOKEN_DELAY_MS = env.int("DEMO_TOKEN_DELAY_MS", default=30)
 
 # Billing (issue #5): payment providers, each enabled only when its variables are set.
 BILLING_MANUAL_ENABLED = env.bool("BILLING_MANUAL_ENABLED", default=DEBUG)

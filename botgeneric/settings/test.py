@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y" * 20)
 os.environ.setdefault("HTTPS_ONLY", "0")
 os.environ.setdefault("BILLING_MANUAL_ENABLED", "1")
+os.environ.setdefault("DEMO_TOKEN_DELAY_MS", "0")
 
 from .base import *  # noqa: E402,F403
 

@@ -114,15 +114,17 @@ def feed(fake_telegram):
 
 @pytest.fixture
 def catalog(db, settings, fake_openai):
-    """Three agents answering through the fake OpenAI upstream; the trial plan has two of them,
-    a premium plan all three."""
+    """Three agents answering through the fake OpenAI upstream (which honours max_tokens, so their
+    versions allow long answers); the trial plan has two of them, a premium plan all three."""
     from agents.tests.factories import AgentFactory, LLMProviderFactory
     from billing.tests.factories import PlanFactory
 
     provider = LLMProviderFactory(openai=True, base_url=fake_openai.base_url, api_key="sk-test")
 
     def agent(name):
-        return AgentFactory(name=name, with_prompt=True, active_prompt__provider=provider)
+        return AgentFactory(
+            name=name, with_prompt=True, active_prompt__provider=provider, active_prompt__max_tokens=4096
+        )
 
     writer, coder, lawyer = agent("Writer"), agent("Coder"), agent("Lawyer")
     trial = PlanFactory(code=settings.TRIAL_PLAN, name="Monthly", trial_days=14, agents=[writer, coder])

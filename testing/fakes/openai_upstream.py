@@ -3,19 +3,28 @@
 The real `openai` SDK talks to it over HTTP in tests and in the benchmark. It is an aiohttp server
 (one event loop in a background thread) so hundreds of concurrent connections cost nothing.
 
-Endpoints: POST /v1/chat/completions, GET /v1/models, POST /v1/audio/transcriptions (multipart).
+Endpoints: POST /v1/chat/completions (`stream: true` answers Server-Sent Events, word by word, like
+OpenAI), GET /v1/models, POST /v1/audio/transcriptions (multipart). The answer honours `max_tokens`.
 
-Failure modes, per server (`server.mode = "fail_500" | "timeout" | "malformed" | "empty"`) or per
-request by a magic word in the last user message: FAIL_500, FAIL_TIMEOUT, FAIL_MALFORMED, FAIL_EMPTY.
+Failure modes, per server (`server.mode = "fail_500" | "timeout" | "malformed" | "empty" | "fail_midstream"
+| "hang_stream"`) or per request by a magic word in the last user message: FAIL_500, FAIL_TIMEOUT,
+FAIL_MALFORMED, FAIL_EMPTY, FAIL_MIDSTREAM (a stream drops its connection after `fail_after_tokens`
+words), HANG_STREAM (a stream sends its headers and role chunk, then nothing).
 `REPLY_CHARS=<n>` in the last user message (or `server.reply_chars`) pads the answer to n characters.
+Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
+the request asks for it and `server.stream_usage` is on, `server.pause(n)` holds every stream
+after n words until `server.release()` (`wait_paused()` blocks until one is held). Each stream's end is
+in `server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a
+client has closed one.
 Every request received is recorded in `server.requests` (method, path, headers, json body).
 
-Command line: `python -m testing.fakes.openai_upstream --port 9100 --latency-ms 500`.
+Command line: `python -m testing.fakes.openai_upstream --port 9100 --latency-ms 500 --token-delay-ms 30`.
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import threading
@@ -26,9 +35,18 @@ from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
-MODES = ("ok", "fail_500", "timeout", "malformed", "empty")
-MAGIC_MODES = {"FAIL_500": "fail_500", "FAIL_TIMEOUT": "timeout", "FAIL_MALFORMED": "malformed", "FAIL_EMPTY": "empty"}
+MODES = ("ok", "fail_500", "timeout", "malformed", "empty", "fail_midstream", "hang_stream")
+MAGIC_MODES = {
+    "FAIL_500": "fail_500",
+    "FAIL_TIMEOUT": "timeout",
+    "FAIL_MALFORMED": "malformed",
+    "FAIL_EMPTY": "empty",
+    "FAIL_MIDSTREAM": "fail_midstream",
+    "HANG_STREAM": "hang_stream",
+}
 REPLY_CHARS = re.compile(r"REPLY_CHARS=(\d+)")
+TOKEN_DELAY_MS = re.compile(r"TOKEN_DELAY_MS=(\d+)")
+WORD = re.compile(r"\S+\s*")
 HANG_SECONDS = 60.0
 
 
@@ -47,6 +65,7 @@ class FakeOpenAI:
         latency_ms: int = 0,
         mode: str = "ok",
         reply_chars: int = 0,
+        token_delay_ms: int = 0,
         record: bool = True,
     ):
         if mode not in MODES:
@@ -56,9 +75,17 @@ class FakeOpenAI:
         self.latency_ms = latency_ms
         self.mode = mode
         self.reply_chars = reply_chars
+        self.token_delay_ms = token_delay_ms
+        self.stream_usage = True
+        self.fail_after_tokens = 3
+        self.pause_after: int | None = None
         self.record = record
         self.requests: list[dict] = []
+        self.streams: list[dict] = []
         self._record_lock = threading.Lock()
+        self._paused = threading.Event()
+        self._closed = threading.Event()
+        self._released: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -95,6 +122,33 @@ class FakeOpenAI:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=HANG_SECONDS)
 
+    def pause(self, after: int) -> None:
+        """Hold every stream after `after` words until `release()`."""
+        if self._loop is not None and self._released is not None:
+            asyncio.run_coroutine_threadsafe(self._clear_released(), self._loop).result(timeout=5)
+        self._paused.clear()
+        self.pause_after = after
+
+    async def _clear_released(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let every stream held by `pause_after` go on (and later ones pass)."""
+        self.pause_after = None
+        self._paused.clear()
+        if self._loop is not None and self._released is not None:
+            self._loop.call_soon_threadsafe(self._released.set)
+
+    def wait_paused(self, timeout: float = 10.0) -> bool:
+        return self._paused.wait(timeout)
+
+    def wait_closed(self, timeout: float = 10.0) -> bool:
+        return self._closed.wait(timeout)
+
+    @property
+    def closed_streams(self) -> list[dict]:
+        return [stream for stream in self.streams if stream["closed_by_client"]]
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:
             body = await request.json()
@@ -120,8 +174,25 @@ class FakeOpenAI:
         reply = f"echo: {last_user[:200]}"
         if reply_chars > len(reply):
             reply = (reply + " " + "lorem ipsum " * (reply_chars // 12 + 1))[:reply_chars]
+        max_tokens = body.get("max_tokens")
+        if isinstance(max_tokens, int) and max_tokens > 0:
+            reply = reply[: max_tokens * 4 + 3]  # so that _tokens(reply) <= max_tokens
         prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
         completion_tokens = _tokens(reply)
+        if body.get("stream"):
+            delay = TOKEN_DELAY_MS.search(last_user)
+            return await self._stream(
+                request,
+                body,
+                mode=mode,
+                reply="" if mode == "empty" else reply,
+                usage={
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+                token_delay_ms=int(delay.group(1)) if delay else self.token_delay_ms,
+            )
         choices = (
             []
             if mode == "empty"
@@ -149,6 +220,58 @@ class FakeOpenAI:
             }
         )
 
+    async def _stream(
+        self, request: web.Request, body: dict, *, mode: str, reply: str, usage: dict, token_delay_ms: int
+    ) -> web.StreamResponse:
+        """The answer as `chat.completion.chunk` events, one word each, then `[DONE]` (OpenAI's wire format)."""
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.get("model", "fake-model"),
+        }
+
+        def event(delta: dict, finish_reason: str | None = None) -> bytes:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+            return f"data: {json.dumps({**base, 'choices': [choice]})}\n\n".encode()
+
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        record = {"words_sent": 0, "closed_by_client": False, "ended_at": None, "completed": False}
+        with self._record_lock:
+            self.streams.append(record)
+        try:
+            await response.prepare(request)
+            if mode == "malformed":
+                await response.write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
+                return response
+            await response.write(event({"role": "assistant", "content": ""}))
+            if mode == "hang_stream":
+                await self._hang()
+                return response
+            for word in WORD.findall(reply):
+                if record["words_sent"] and token_delay_ms:
+                    await asyncio.sleep(token_delay_ms / 1000)
+                if self.pause_after is not None and record["words_sent"] >= self.pause_after:
+                    self._paused.set()
+                    await self._released.wait()
+                if mode == "fail_midstream" and record["words_sent"] >= self.fail_after_tokens:
+                    request.transport.abort()
+                    return response
+                await response.write(event({"content": word}))
+                record["words_sent"] += 1
+            await response.write(event({}, "stop"))
+            if self.stream_usage and (body.get("stream_options") or {}).get("include_usage"):
+                await response.write(f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode())
+            await response.write(b"data: [DONE]\n\n")
+            record["completed"] = True
+            return response
+        except (asyncio.CancelledError, ConnectionResetError):
+            record["closed_by_client"] = True
+            self._closed.set()
+            raise
+        finally:
+            record["ended_at"] = time.monotonic()
+
     async def _models(self, request: web.Request) -> web.Response:
         self._record(request, None)
         return web.json_response(
@@ -173,6 +296,7 @@ class FakeOpenAI:
 
     async def _serve(self, started: threading.Event) -> None:
         self._stopping = asyncio.Event()
+        self._released = asyncio.Event()
         self._runner = web.AppRunner(self._app(), access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
@@ -205,11 +329,17 @@ class FakeOpenAI:
         self._thread.join()
 
     def reset(self) -> None:
+        self.release()
         with self._record_lock:
             self.requests.clear()
+            self.streams.clear()
+        self._closed.clear()
         self.mode = "ok"
         self.latency_ms = 0
         self.reply_chars = 0
+        self.token_delay_ms = 0
+        self.stream_usage = True
+        self.fail_after_tokens = 3
 
 
 def main() -> None:
@@ -219,6 +349,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--mode", choices=MODES, default="ok")
     parser.add_argument("--reply-chars", type=int, default=0)
+    parser.add_argument("--token-delay-ms", type=int, default=0, help="pause between the words of a stream")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = FakeOpenAI(
@@ -227,6 +358,7 @@ def main() -> None:
         latency_ms=args.latency_ms,
         mode=args.mode,
         reply_chars=args.reply_chars,
+        token_delay_ms=args.token_delay_ms,
         record=False,
     ).start()
     logger.info("fake OpenAI upstream at %s (latency %d ms, mode %s)", server.base_url, args.latency_ms, args.mode)
