@@ -82,6 +82,10 @@ class LLMProviderForm(forms.ModelForm):
         model = LLMProvider
         fields = ["name", "kind", "base_url", "api_key", "clear_api_key", "api_key_env", "timeout", "max_retries"]
         fields += ["first_token_timeout", "total_timeout", "is_default"]
+        help_texts = {
+            "api_key_env": "Name of an environment variable holding the key, e.g. OPENROUTER_API_KEY "
+            "(allowed: LLM_KEY_ENV_ALLOWED, or any *_API_KEY that is not one of the app's own secrets)."
+        }
 
     def clean(self):
         cleaned = super().clean()

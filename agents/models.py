@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from agents.provider_keys import validate_key_env_name
 
 
 class Channel(models.TextChoices):
@@ -65,6 +68,13 @@ class LLMProvider(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # Not a field validator: a rule that reads settings has no place in migrations.
+        try:
+            validate_key_env_name(self.api_key_env)
+        except ValidationError as error:
+            raise ValidationError({"api_key_env": error.messages}) from None
 
 
 class ModelPrice(models.Model):

@@ -138,7 +138,7 @@ def resolve_provider(version: PromptVersion) -> ProviderConfig:
     timeouts = {"first_token_timeout": provider.first_token_timeout, "total_timeout": provider.total_timeout}
     if provider.kind == ProviderKind.DEMO:
         return ProviderConfig(ProviderKind.DEMO, "", "", provider.timeout, 0, **timeouts)
-    api_key = provider_api_key(provider) or settings.OPENAI_API_KEY or KEYLESS_PLACEHOLDER
+    api_key = provider_api_key(provider) or KEYLESS_PLACEHOLDER
     base_url = provider.base_url or settings.OPENAI_BASE_URL
     return ProviderConfig(ProviderKind.OPENAI, base_url, api_key, provider.timeout, provider.max_retries, **timeouts)
 

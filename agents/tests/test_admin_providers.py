@@ -1,7 +1,7 @@
 import pytest
 
 from agents.models import LLMProvider
-from agents.provider_keys import has_api_key, provider_api_key, set_api_key
+from agents.provider_keys import ProviderKeyUnavailable, has_api_key, provider_api_key, set_api_key
 from agents.tests.factories import LLMProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,15 +24,16 @@ def test_an_empty_key_clears_the_stored_one():
 
 
 def test_the_environment_variable_wins_over_the_stored_key(monkeypatch):
-    monkeypatch.setenv("CATALOG_TEST_LLM_KEY", "sk-from-env")
-    provider = LLMProviderFactory(openai=True, api_key="sk-stored", api_key_env="CATALOG_TEST_LLM_KEY")
+    monkeypatch.setenv("CATALOG_TEST_LLM_API_KEY", "sk-from-env")
+    provider = LLMProviderFactory(openai=True, api_key="sk-stored", api_key_env="CATALOG_TEST_LLM_API_KEY")
     assert provider_api_key(provider) == "sk-from-env"
 
 
-def test_a_key_encrypted_under_another_secret_reads_as_empty(settings):
+def test_a_key_encrypted_under_another_secret_fails_closed(settings):
     provider = LLMProviderFactory(openai=True, api_key="sk-stored")
     settings.SECRET_KEY = "another-secret-" + "x" * 50
-    assert provider_api_key(provider) == ""
+    with pytest.raises(ProviderKeyUnavailable):
+        provider_api_key(provider)
 
 
 PROVIDERS = "/admin/agents/llmprovider/"
@@ -83,6 +84,30 @@ def test_saving_without_a_key_keeps_it_and_the_clear_box_removes_it(console):
     assert console.post(url, data).status_code == 302
     provider.refresh_from_db()
     assert not has_api_key(provider)
+
+
+def test_the_admin_refuses_an_apps_own_secret_as_the_key_variable(console):
+    data = _provider_form(console, PROVIDERS + "add/")
+    data.update({"name": "exfil", "kind": "openai", "base_url": "https://attacker.example/v1"})
+    for name in ("SECRET_KEY", "PADDLE_API_KEY", "DATABASE_URL"):
+        data["api_key_env"] = name
+        response = console.post(PROVIDERS + "add/", data)
+        assert response.status_code == 200
+        assert f"{name} cannot hold a provider key" in response.content.decode()
+    assert not LLMProvider.objects.filter(name="exfil").exists()
+
+    data["api_key_env"] = "OPENROUTER_API_KEY"
+    assert console.post(PROVIDERS + "add/", data).status_code == 302
+    assert LLMProvider.objects.get(name="exfil").api_key_env == "OPENROUTER_API_KEY"
+
+
+def test_the_allowlist_setting_names_the_only_variables_allowed(console, settings):
+    settings.LLM_KEY_ENV_ALLOWED = ["OUR_LLM_TOKEN"]
+    data = _provider_form(console, PROVIDERS + "add/")
+    data.update({"name": "gateway", "kind": "openai", "api_key_env": "OPENAI_API_KEY"})
+    assert "OPENAI_API_KEY cannot hold a provider key" in console.post(PROVIDERS + "add/", data).content.decode()
+    data["api_key_env"] = "OUR_LLM_TOKEN"
+    assert console.post(PROVIDERS + "add/", data).status_code == 302
 
 
 def test_a_second_default_provider_is_refused_with_a_clear_message(console):

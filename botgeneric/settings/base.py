@@ -283,6 +283,10 @@ CONVERSATION_HISTORY_MESSAGES = env.int("CONVERSATION_HISTORY_MESSAGES", default
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+# LLM provider keys (agents.provider_keys): which env vars may hold one, and what decrypts stored ones.
+LLM_KEY_ENV_ALLOWED = env.list("LLM_KEY_ENV_ALLOWED", default=[])
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 # The offline demo model streams its answer word by word, this many milliseconds apart.
 DEMO_TOKEN_DELAY_MS = env.int("DEMO_TOKEN_DELAY_MS", default=30)
