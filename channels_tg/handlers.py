@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 LOCALE_NAMES = {"en": "English", "ru": "Русский"}
 # Telegram shows "typing…" for five seconds; refresh it a little sooner while the agent thinks.
 TYPING_REFRESH_SECONDS = 4.5
+VOICE_DOWNLOAD_TIMEOUT_SECONDS = 30
 
 
 @contextlib.asynccontextmanager
@@ -208,25 +209,35 @@ async def on_text(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
 
 
 async def on_voice(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
+    """Transcribe, then answer. The declared duration only refuses early (a client lying upwards hurts
+    only itself); the size comes from getFile before any download, the duration from the audio."""
     locale = tg_chat.user.locale
-    limit = settings.TELEGRAM_VOICE_MAX_SECONDS
-    if message.voice.duration > limit:
-        await send_text(bot, tg_chat.chat_id, texts.voice_too_long(locale=locale, max_seconds=limit))
+    max_seconds = settings.TELEGRAM_VOICE_MAX_SECONDS
+    if message.voice.duration > max_seconds:
+        await send_text(bot, tg_chat.chat_id, texts.voice_too_long(locale=locale, max_seconds=max_seconds))
         return
     if tg_chat.agent_id is None:
         await send_text(bot, tg_chat.chat_id, texts.choose_agent_first(locale=locale))
         return
     async with typing(bot, tg_chat.chat_id):
-        audio = await bot.download(message.voice.file_id)
+        voice_file = await bot.get_file(message.voice.file_id)
+        max_bytes = settings.TELEGRAM_VOICE_MAX_BYTES
+        if not voice_file.file_size or voice_file.file_size > max_bytes or not voice_file.file_path:
+            await send_text(bot, tg_chat.chat_id, texts.voice_too_large(locale=locale, max_seconds=max_seconds))
+            return
+        audio = (await bot.download_file(voice_file.file_path, timeout=VOICE_DOWNLOAD_TIMEOUT_SECONDS)).read()
+        if len(audio) > max_bytes:
+            await send_text(bot, tg_chat.chat_id, texts.voice_too_large(locale=locale, max_seconds=max_seconds))
+            return
         try:
-            spoken = await service_calls.call_slow(
-                services.transcribe_voice, chat=tg_chat, audio=audio.read(), filename="voice.ogg"
+            transcript = await service_calls.call_slow(
+                services.transcribe_voice, chat=tg_chat, audio=audio, filename="voice.ogg"
             )
         except DomainError as error:
             await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
             return
-    await send_text(bot, tg_chat.chat_id, texts.you_said(locale=locale, text=spoken))
-    await _answer(bot, tg_chat, spoken)
+    await send_text(bot, tg_chat.chat_id, texts.you_said(locale=locale, text=transcript.text))
+    await _answer(bot, tg_chat, transcript.text)
 
 
 async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:

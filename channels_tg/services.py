@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
-from agents import transcription
+from agents import speech
 from agents.models import Agent, Channel
 from agents.selectors import access_agent, access_conversation, with_active_prompt
 from agents.services import InvokeResult, invoke
@@ -120,11 +120,16 @@ def ask(*, chat: TelegramChat, text: str) -> InvokeResult:
     return result
 
 
-def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> str:
-    """What the voice message says. The policy is asked first, so a denied user costs no transcription."""
-    agent = _chat_agent(chat)
-    check_access(user=chat.user, agent=agent, channel=Channel.TELEGRAM)
-    return transcription.transcribe(agent=agent, audio=audio, filename=filename)
+def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> speech.Transcript:
+    """What the voice message says: authorized and metered as a call of its own (agents.speech)."""
+    return speech.transcribe_voice(
+        user=chat.user,
+        agent=_chat_agent(chat),
+        channel=Channel.TELEGRAM,
+        audio=audio,
+        filename=filename,
+        max_seconds=settings.TELEGRAM_VOICE_MAX_SECONDS,
+    )
 
 
 @dataclass

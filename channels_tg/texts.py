@@ -237,6 +237,13 @@ def voice_too_long(*, locale: str, max_seconds: int) -> str:
         }
 
 
+def voice_too_large(*, locale: str, max_seconds: int) -> str:
+    with translation.override(locale):
+        return _("Sorry, this voice message is too large. Please send one of up to %(seconds)s seconds.") % {
+            "seconds": max_seconds
+        }
+
+
 def you_said(*, locale: str, text: str) -> str:
     with translation.override(locale):
         return _("🎙 You said: “%(text)s”") % {"text": text}
@@ -289,6 +296,9 @@ def for_error(error: DomainError, *, locale: str) -> str:
             "upstream_timeout": _("The AI service took too long to answer. You were not charged; please try again."),
             "missing_variable": _("This agent needs details a chat message cannot give. Please use it on the website."),
             "no_agent": _("Choose an agent first: /agents"),
+            "audio_unreadable": _("Sorry, I could not read this voice message. Please record it again."),
+            "audio_too_long": _("Sorry, this voice message is too long. Please send a shorter one."),
+            "provider_key_unavailable": _("The AI service is not available right now. Please try again later."),
             "agent_unavailable": _("This agent is not available right now. Try again later or choose another: /agents"),
             "email_taken": _(
                 "This e-mail belongs to another account. Sign in there, or send /register with another address."

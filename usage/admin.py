@@ -20,6 +20,7 @@ class UsageEventAdmin(ReadOnlyAdmin):
         "tokens_input",
         "tokens_output",
         "latency_ms",
+        "audio_seconds",
         "cost_usd",
     ]
     list_filter = ["outcome", "channel", "agent", "error_code"]

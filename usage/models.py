@@ -30,6 +30,7 @@ class UsageEvent(models.Model):
     tokens_input = models.PositiveIntegerField(default=0)
     tokens_output = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
+    audio_seconds = models.PositiveIntegerField(default=0, help_text="Seconds of audio transcribed (measured).")
     cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -148,6 +148,7 @@ def record_event(
     tokens_input: int = 0,
     tokens_output: int = 0,
     latency_ms: int = 0,
+    audio_seconds: int = 0,
 ) -> UsageEvent:
     """One row per call on any channel: allowed, denied or failed. Its cost is that of the tokens it was
     charged (none for a denial or a failure before the answer began; the delivered part of an answer
@@ -165,5 +166,6 @@ def record_event(
         tokens_input=tokens_input,
         tokens_output=tokens_output,
         latency_ms=latency_ms,
+        audio_seconds=audio_seconds,
         cost_usd=cost_usd(model=model, tokens_input=tokens_input, tokens_output=tokens_output) if charged else 0,
     )

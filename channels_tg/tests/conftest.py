@@ -130,3 +130,12 @@ def catalog(db, settings, fake_openai):
     trial = PlanFactory(code=settings.TRIAL_PLAN, name="Monthly", trial_days=14, agents=[writer, coder])
     premium = PlanFactory(code="premium", name="Premium", agents=[writer, coder, lawyer])
     return SimpleNamespace(writer=writer, coder=coder, lawyer=lawyer, trial=trial, premium=premium)
+
+
+@pytest.fixture
+def talking(feed, catalog, tg_user, fake_telegram):
+    """The user has started the bot (trial) and chosen the Writer."""
+    feed(tg_user.text("/start"))
+    feed(tg_user.press(f"agent:{catalog.writer.pk}"))
+    fake_telegram.clear()
+    return tg_user

@@ -14,15 +14,6 @@ def keyboard(call):
     return [(row[0]["text"], row[0]["callback_data"]) for row in call.params["reply_markup"]["inline_keyboard"]]
 
 
-@pytest.fixture
-def talking(feed, catalog, tg_user, fake_telegram):
-    """The user has started the bot (trial) and chosen the Writer."""
-    feed(tg_user.text("/start"))
-    feed(tg_user.press(f"agent:{catalog.writer.pk}"))
-    fake_telegram.clear()
-    return tg_user
-
-
 def test_start_gives_the_trial_and_says_so(feed, catalog, fake_telegram, tg_user):
     feed(tg_user.text("/start"))
 
@@ -139,33 +130,6 @@ def test_a_9000_character_answer_arrives_as_three_messages(feed, talking, fake_t
     assert all(0 < len(piece) <= 4096 for piece in pieces)
     stored = Message.objects.get(role="assistant").content
     assert " ".join(pieces) == stored
-
-
-def test_a_voice_message_is_transcribed_and_answered(feed, talking, fake_telegram, fake_openai):
-    audio = b"OggS" + b"\x00" * 2044
-    fake_telegram.add_file("voice-1", audio)
-
-    feed(talking.voice("voice-1", duration=5))
-
-    assert fake_telegram.calls_of("getFile")[0].params["file_id"] == "voice-1"
-    assert fake_telegram.calls_of("download")
-    [transcription] = [r for r in fake_openai.requests if r["path"] == "/v1/audio/transcriptions"]
-    assert transcription["json"] == {"model": "whisper-1", "file_bytes": len(audio)}
-    heard, answer = fake_telegram.sent_texts(talking.chat_id)
-    assert f"transcript of {len(audio)} bytes" in heard
-    assert answer == f"echo: transcript of {len(audio)} bytes"
-
-
-def test_a_voice_message_over_the_limit_is_refused_politely(feed, talking, fake_telegram, fake_openai, settings):
-    settings.TELEGRAM_VOICE_MAX_SECONDS = 30
-    fake_telegram.add_file("voice-2", b"OggS")
-
-    feed(talking.voice("voice-2", duration=31))
-
-    [refusal] = fake_telegram.sent_texts(talking.chat_id)
-    assert "30 seconds" in refusal
-    assert fake_telegram.calls_of("getFile") == []
-    assert fake_openai.requests == []
 
 
 def test_plan_shows_plan_status_usage_and_period_end(feed, catalog, talking, fake_telegram):
