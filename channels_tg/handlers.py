@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from django.conf import settings
 
 from billing.models import PaymentProvider
 from botgeneric.errors import DomainError
-from channels_tg import service_calls, services, texts
+from channels_tg import formatting, service_calls, services, texts
 from channels_tg.models import TelegramChat
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,19 @@ async def send_text(bot: Bot, chat_id: int, text: str, reply_markup: InlineKeybo
     for index, piece in enumerate(pieces):
         markup = reply_markup if index == len(pieces) - 1 else None
         await bot.send_message(chat_id=chat_id, text=piece, parse_mode=None, reply_markup=markup)
+
+
+async def send_answer(bot: Bot, chat_id: int, markdown: str) -> None:
+    """Send a model's answer with its Markdown as Telegram formatting (entities, no parse mode), split
+    under the limit. Should Telegram refuse the entities, the rest goes as plain text."""
+    pieces = formatting.telegram_pieces(markdown)
+    for index, piece in enumerate(pieces):
+        try:
+            await bot.send_message(chat_id=chat_id, text=piece.text, entities=piece.entities, parse_mode=None)
+        except TelegramBadRequest:
+            logger.warning("chat %s refused a formatted answer piece; sending plain text", chat_id, exc_info=True)
+            await send_text(bot, chat_id, "\n".join(rest.text for rest in pieces[index:]))
+            return
 
 
 def _keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -248,7 +261,7 @@ async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:
     except DomainError as error:
         await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=tg_chat.user.locale))
         return
-    await send_text(bot, tg_chat.chat_id, result.output)
+    await send_answer(bot, tg_chat.chat_id, result.output)
 
 
 async def on_other_message(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
