@@ -63,6 +63,7 @@ def transcribe_voice(*, user, agent: Agent, channel: str, audio: bytes, filename
                 period_start=grant.period_start,
                 reserved_requests=grant.reserved_requests,
                 reserved_tokens_input=grant.reserved_tokens_input,
+                reserved_tokens_output=grant.reserved_tokens_output,
             )
             usage_services.record_event(
                 user=user,
