@@ -43,7 +43,11 @@ class AgentAdmin(admin.ModelAdmin):
         else:
             super().save_formset(request, form, formset, change)
 
-    @admin.action(description="Activate the newest draft")
+    def has_change_prompts_permission(self, request) -> bool:
+        """The agent actions change prompt versions, so they need that permission, not the agent's."""
+        return request.user.has_perm("prompts.change_promptversion")
+
+    @admin.action(description="Activate the newest draft", permissions=["change_prompts"])
     def activate_newest_draft(self, request, queryset: QuerySet[Agent]):
         for agent in queryset:
             draft = agent.prompt_versions.filter(status=Status.DRAFT).order_by("-version").first()
@@ -53,7 +57,7 @@ class AgentAdmin(admin.ModelAdmin):
             prompt_services.activate_version(version=draft, actor=request.user)
             self.message_user(request, f"{agent}: version {draft.version} is now active.", messages.SUCCESS)
 
-    @admin.action(description="Duplicate the active version as a draft")
+    @admin.action(description="Duplicate the active version as a draft", permissions=["change_prompts"])
     def duplicate_active_version(self, request, queryset: QuerySet[Agent]):
         for agent in queryset:
             active = agent.prompt_versions.filter(status=Status.ACTIVE).first()

@@ -229,7 +229,9 @@ class PromptVersionAdmin(admin.ModelAdmin):
         )
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', diff or "No changes.")
 
-    @admin.action(description="Activate (the previous active version is archived; older = rollback)")
+    @admin.action(
+        description="Activate (the previous active version is archived; older = rollback)", permissions=["change"]
+    )
     def activate(self, request, queryset: QuerySet[PromptVersion]):
         by_agent: dict[int, list[PromptVersion]] = {}
         for version in queryset.select_related("agent"):
@@ -245,7 +247,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
             version = services.activate_version(version=versions[0], actor=request.user)
             self.message_user(request, f"{version.agent}: version {version.version} is now active.", messages.SUCCESS)
 
-    @admin.action(description="Duplicate as a new draft")
+    @admin.action(description="Duplicate as a new draft", permissions=["change"])
     def duplicate(self, request, queryset: QuerySet[PromptVersion]):
         for version in queryset.select_related("agent", "provider").order_by("agent_id", "version"):
             copy = services.duplicate_version(version=version, actor=request.user)
@@ -255,7 +257,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Archive")
+    @admin.action(description="Archive", permissions=["change"])
     def archive(self, request, queryset: QuerySet[PromptVersion]):
         for version in queryset.select_related("agent").order_by("agent_id", "version"):
             was_active = version.status == Status.ACTIVE
