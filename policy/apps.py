@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.apps import apps as global_apps
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class PolicyConfig(AppConfig):
@@ -21,6 +22,7 @@ class PolicyConfig(AppConfig):
                 _rules_changed, sender=model, dispatch_uid=f"policy.rules_cache.delete.{model.__name__}"
             )
         m2m_changed.connect(_plan_agents_changed, sender=PlanAgent, dispatch_uid="policy.rules_cache.m2m")
+        post_migrate.connect(_migrated, sender=self, dispatch_uid="policy.rules_cache.migrated")
 
 
 def _rules_changed(sender, **kwargs):
@@ -32,3 +34,14 @@ def _rules_changed(sender, **kwargs):
 def _plan_agents_changed(sender, action, **kwargs):
     if action.startswith("post_"):
         _rules_changed(sender)
+
+
+def _migrated(sender, using, apps=global_apps, **kwargs):
+    """The rules' version token row exists once its table does, also after a flush empties it."""
+    from policy.rules_cache import new_token
+
+    try:
+        model = apps.get_model("policy", "RulesVersion")
+    except LookupError:  # migrated to a state before the table
+        return
+    model.objects.using(using).get_or_create(id=1, defaults={"token": new_token()})

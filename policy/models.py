@@ -41,3 +41,21 @@ class PolicyRule(models.Model):
     def __str__(self):
         scope = self.organization or self.plan
         return f"{self.get_kind_display()} · {scope}"
+
+
+class RulesVersion(models.Model):
+    """One row: the token of the current PolicyRule / plan membership state (`policy.rules_cache`).
+
+    In the database, not a cache, so every worker and every server sees a change the moment it commits,
+    with or without Redis. Replaced (never incremented) in the transaction that changes the rules.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="policy_rules_version_single_row")]
+
+    def __str__(self):
+        return f"rules version {self.token}"

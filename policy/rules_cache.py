@@ -7,29 +7,33 @@ them in Python. What changes often or with time is never memoized: the billing a
 period) is read fresh by the callers, and a rule's [starts_at, ends_at) window is checked against `now`
 on every call, so nothing goes stale with time.
 
-Why a version token in the shared cache: the memo is valid only for the token it was loaded under.
-Every call reads the token (one cache round trip); the receivers in `policy.apps` replace it whenever a
-PolicyRule or a PlanAgent is saved or deleted (cascades included) or a plan's agents change, so every
-app server — the token lives in Redis in production — reloads on its next call. A missing token (cache
-cleared, Redis restarted) is replaced by a fresh random one, which reloads everyone too. Writes that
-send no signals (`bulk_create`, `QuerySet.update()`, raw SQL) should call `invalidate()`; the token
-also expires after VERSION_TTL_SECONDS, which bounds how long such a write can go unseen.
+Why a version token in the database: the memo is valid only for the token it was loaded under, and
+the token must be one every worker of every app server sees (a per-process cache would leave each
+gunicorn worker with its own idea of it). It is the one row of `RulesVersion`; the receivers in
+`policy.apps` replace it in the same transaction as the write whenever a PolicyRule or a PlanAgent is
+saved or deleted (cascades included) or a plan's agents change. The policy reads the token in the same
+query as the billing account (`policy.services.account_for_policy`), so a committed change applies on
+every server's very next call at no extra query; a caller without that read gets the token from the
+database at most every POLL_SECONDS. A rolled-back write rolls its token back too, and the next read
+reloads. Writes that send no signals (`bulk_create`, `QuerySet.update()`, raw SQL) should call
+`invalidate()`.
 """
 
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
 from billing.models import PlanAgent
-from policy.models import PolicyRule, RuleKind
+from policy.models import PolicyRule, RuleKind, RulesVersion
 
-VERSION_KEY = "policy:rules:version"
-VERSION_TTL_SECONDS = 300
+POLL_SECONDS = 0.5
+# `rules_for(version=POLL)`: the caller did not read the token, so the memo reads it (throttled).
+POLL = object()
 
 
 class Rule(NamedTuple):
@@ -60,7 +64,7 @@ class Rule(NamedTuple):
 class _Snapshot:
     """The active rules and the plan memberships loaded under one version token."""
 
-    def __init__(self, version: str, rules: tuple[Rule, ...]):
+    def __init__(self, version: str | None, rules: tuple[Rule, ...]):
         self.version = version
         self.rules = rules
         self._plan_agents: dict[int, frozenset[int]] = {}
@@ -74,6 +78,8 @@ class _Snapshot:
 
 
 _snapshot: _Snapshot | None = None
+_polled_version: str | None = None
+_next_poll_at = 0.0
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,17 @@ class ScopedRules:
         return {rule.feature for rule in self.rules if rule.kind == RuleKind.FEATURE and rule.feature}
 
 
-def rules_for(*, organization_id: int, plan_id: int, now: datetime) -> ScopedRules:
-    """The plan's agents and the rules live at `now` that apply to this organization on this plan."""
-    snapshot = _current_snapshot()
+def rules_for(*, organization_id: int, plan_id: int, now: datetime, version: object = POLL) -> ScopedRules:
+    """The plan's agents and the rules live at `now` that apply to this organization on this plan.
+
+    `version` is the token read from `RulesVersion` with the caller's own query; without it the memo
+    polls the table itself.
+    """
+    if version is POLL:
+        version = _polled()
+    else:
+        _seen(version)
+    snapshot = _current_snapshot(version)
     return ScopedRules(
         snapshot=snapshot,
         plan_id=plan_id,
@@ -131,39 +145,59 @@ def _applicable(rules: Iterable[Rule], *, organization_id: int, plan_id: int, no
     return tuple(rule for rule in rules if rule.applies(organization_id=organization_id, plan_id=plan_id, now=now))
 
 
-def _current_snapshot() -> _Snapshot:
+def _current_snapshot(version: str | None) -> _Snapshot:
     global _snapshot
-    version = _current_version()
     snapshot = _snapshot
-    if snapshot is None or snapshot.version != version:
+    # No token (the row is made after every migrate and flush, so only a broken setup has none): trust nothing.
+    if snapshot is None or version is None or snapshot.version != version:
         rows = PolicyRule.objects.filter(is_active=True).values_list(*Rule._fields)
         snapshot = _Snapshot(version, tuple(Rule(*row) for row in rows))
         _snapshot = snapshot
     return snapshot
 
 
-def _current_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        fresh = secrets.token_hex(8)
-        cache.add(VERSION_KEY, fresh, timeout=VERSION_TTL_SECONDS)
-        version = cache.get(VERSION_KEY) or fresh
-    return version
+def _polled() -> str | None:
+    global _polled_version, _next_poll_at
+    if time.monotonic() >= _next_poll_at:
+        _polled_version = RulesVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+        _next_poll_at = time.monotonic() + POLL_SECONDS
+    return _polled_version
 
 
-def _bump() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=VERSION_TTL_SECONDS)
+def _seen(version: str | None) -> None:
+    """A caller read the token itself: polling callers use it too, rather than an older polled one."""
+    global _polled_version, _next_poll_at
+    _polled_version = version
+    _next_poll_at = time.monotonic() + POLL_SECONDS
+
+
+def _poll_now() -> None:
+    global _next_poll_at
+    _next_poll_at = 0.0
+
+
+def clear() -> None:
+    """Forget this process's memo, as a new process starts (tests do, so none inherits another's)."""
+    global _snapshot, _polled_version, _next_poll_at
+    _snapshot, _polled_version, _next_poll_at = None, None, 0.0
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
 
 
 def invalidate() -> None:
     """Make every process reload the rules and memberships on its next call.
 
-    Inside a transaction the token changes at once (this transaction's own later checks see its write)
-    and again after commit (a process that reloaded in between read the state before the commit).
-    A transaction that writes, checks access in the same process, then rolls back leaves that process
-    holding the rolled-back rows until the next change or the token expires (VERSION_TTL_SECONDS);
-    no service does this today.
+    The new token is written in the caller's transaction, so it commits (and is seen by every server)
+    together with the change, and rolls back with it. This process also polls again at once and again
+    after commit, so its own next call never waits for POLL_SECONDS.
     """
-    if connection.in_atomic_block:
-        _bump()
-    transaction.on_commit(_bump)
+    RulesVersion.objects.bulk_create(
+        [RulesVersion(id=1, token=new_token())],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["token", "changed_at"],
+    )
+    _poll_now()
+    transaction.on_commit(_poll_now)

@@ -13,13 +13,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Subquery
 from django.utils import timezone
 
 from agents.models import Agent
 from billing.models import AccountStatus, BillingAccount, Interval, Plan
 from billing.periods import add_interval
 from policy.errors import DenyCode, PolicyDenied
-from policy.rules_cache import ScopedRules, rules_for
+from policy.models import RulesVersion
+from policy.rules_cache import POLL, ScopedRules, rules_for
 from usage import services as usage_services
 
 logger = logging.getLogger(__name__)
@@ -69,13 +71,28 @@ class Grant:
 
 
 def account_for_policy(*, organization_id: int) -> BillingAccount | None:
-    """The organization's billing account with its plan, read fresh: status and period are never cached."""
-    return BillingAccount.objects.select_related("plan").filter(organization_id=organization_id).first()
+    """The organization's billing account with its plan, read fresh: status and period are never cached.
+
+    The same query reads the policy rules' version token (`policy.rules_cache`), so the memoized rules
+    are checked against the database on every call at no extra query.
+    """
+    rules_version = RulesVersion.objects.filter(pk=1).values("token")[:1]
+    return (
+        BillingAccount.objects.select_related("plan")
+        .annotate(rules_version=Subquery(rules_version))
+        .filter(organization_id=organization_id)
+        .first()
+    )
 
 
 def scoped_rules(*, account: BillingAccount, now: datetime | None = None) -> ScopedRules:
     """The plan's agents and the live rules that apply to this account (see `policy.rules_cache`)."""
-    return rules_for(organization_id=account.organization_id, plan_id=account.plan_id, now=now or timezone.now())
+    return rules_for(
+        organization_id=account.organization_id,
+        plan_id=account.plan_id,
+        now=now or timezone.now(),
+        version=getattr(account, "rules_version", POLL),
+    )
 
 
 def check_user(*, user) -> None:

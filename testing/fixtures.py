@@ -7,14 +7,16 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle and rate-limit counters live in the cache, model prices and SDK clients in-process;
-    no test inherits another's."""
+    """Throttle and rate-limit counters live in the cache, model prices, SDK clients and the policy
+    rules memo in-process; no test inherits another's."""
     from agents.runtime import clear_caches
+    from policy import rules_cache
     from usage.services import clear_price_cache
 
     cache.clear()
     clear_caches()
     clear_price_cache()
+    rules_cache.clear()
     yield
     cache.clear()
 
