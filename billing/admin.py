@@ -16,7 +16,7 @@ from agents.models import Channel
 from billing import services
 from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
-from billing.webhooks import process_webhook_event
+from billing.services.webhooks import process_webhook_event
 from botgeneric.errors import DomainError
 from tenants.admin import ReadOnlyAdmin
 from tenants.selectors import audit_events_for

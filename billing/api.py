@@ -11,7 +11,7 @@ from billing import serializers as s
 from billing import services
 from billing.models import PaymentProvider, WebhookOutcome
 from billing.selectors import account_for, history_for
-from billing.webhooks import receive_webhook
+from billing.services.webhooks import receive_webhook
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 

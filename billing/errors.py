@@ -17,6 +17,8 @@ class BillingErrorCode(models.TextChoices):
     INVALID_PERIODS = "invalid_periods", "Invalid number of periods"
     FORBIDDEN_ROLE = "forbidden_role", "Only the organization's owner or an admin can manage billing"
     PLAN_NOT_PRICED = "plan_not_priced", "The plan has no price"
+    BUSY = "billing_busy", "The billing account is busy; try again in a moment"
+    CHANGED_MEANWHILE = "changed_meanwhile", "The subscription changed meanwhile; try again"
 
 
 class BillingError(DomainError):

@@ -1,8 +1,15 @@
-"""The interface every payment provider implements; services talk only to this."""
+"""The interface every payment provider implements, and the small results it translates to.
+
+An adapter turns its provider's wire format into `Checkout`, `PaymentReport` and
+`SubscriptionReport` and back; what a report means for a subscription is decided by
+billing.services, which adapters never import. Every method that talks to the provider is called
+outside any database transaction, with `PROVIDER_HTTP_TIMEOUT_SECONDS` as its HTTP timeout.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,6 +26,20 @@ class ProviderError(DomainError):
 
     code = "provider_error"
     http_status = 502
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer within PROVIDER_HTTP_TIMEOUT_SECONDS."""
+
+    code = "provider_timeout"
+    http_status = 504
+
+
+class PaymentNotFound(ProviderError):
+    """The provider says the payment does not exist (a forged or mistaken notification)."""
+
+    code = "payment_not_found"
+    http_status = 404
 
 
 class WebhookRejected(DomainError):
@@ -48,14 +69,57 @@ class Checkout:
     raw: dict = field(default_factory=dict)
 
 
-@dataclass
-class Charge:
-    """The result of charging a saved payment method (a renewal)."""
+@dataclass(frozen=True)
+class BilledItem:
+    """One line the provider billed: its price id there, unit amount and quantity."""
 
+    price_ref: str
+    currency: str
+    amount: Decimal
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class PaymentReport:
+    """A payment as the provider reports it (a verified notification, a re-fetch or a charge).
+
+    `status` is a PaymentStatus; the hints (`payment_id`, `account_id`, `organization_id`,
+    `plan_code`) are what we sent the provider when we created it, for payments we have no row of.
+    """
+
+    provider: str
     external_id: str
     status: str
-    amount: Decimal
     currency: str
+    amount: Decimal | None = None
+    items: tuple[BilledItem, ...] = ()
+    payment_id: int | None = None
+    account_id: int | None = None
+    organization_id: int | None = None
+    plan_code: str = ""
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    saved_payment_method_id: str = ""
+    customer_id: str = ""
+    subscription_id: str = ""
+    occurred_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubscriptionReport:
+    """A self-renewing provider's subscription as it reports it; `status` is an AccountStatus or None."""
+
+    provider: str
+    subscription_id: str
+    status: str | None
+    items: tuple[BilledItem, ...] = ()
+    organization_id: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    customer_id: str = ""
+    occurred_at: datetime | None = None
     raw: dict = field(default_factory=dict)
 
 
@@ -76,6 +140,12 @@ class PaymentBackend:
     currencies: ClassVar[frozenset[str] | None] = None
     #: Whether checkout needs a redirect to the provider (False: the subscription starts at once).
     needs_checkout: ClassVar[bool] = True
+    #: Whether the provider renews subscriptions by itself (then plan changes must be set there too).
+    renews_itself: ClassVar[bool] = False
+    #: Whether billing_tick charges renewals through charge_saved_method.
+    charges_saved_methods: ClassVar[bool] = False
+    #: Whether fetch_payment can re-read a payment (billing_tick reconciles pending ones with it).
+    can_fetch_payments: ClassVar[bool] = False
 
     @classmethod
     def is_configured(cls) -> bool:
@@ -95,22 +165,38 @@ class PaymentBackend:
         """Check that the request really comes from the provider; raise WebhookRejected otherwise."""
         raise NotImplementedError
 
-    def process_event(self, event: WebhookEvent) -> str:
-        """Apply a stored, verified event to our lifecycle; returns the WebhookOutcome."""
+    def read_event(self, event: WebhookEvent) -> PaymentReport | SubscriptionReport | None:
+        """What a stored, verified event reports (re-fetched from the provider where it must be
+        trusted only from there); None for an event that reports nothing we act on."""
         raise NotImplementedError
 
-    def cancel_subscription(self, *, account: BillingAccount, immediate: bool) -> None:
+    def retryable_ignored_types(self) -> tuple[str, ...]:
+        """Prefixes of event types whose `ignored` outcome may change later (the provider had not
+        confirmed yet): billing_retry_webhooks processes those again."""
+        return ()
+
+    def fetch_payment(self, external_id: str) -> PaymentReport:
+        """The payment as the provider has it now; PaymentNotFound when it has none."""
+        raise NotImplementedError
+
+    def cancel_subscription(self, *, subscription_id: str, immediate: bool) -> None:
         """Stop future charges at the provider. Providers that never charge by themselves do nothing."""
 
-    def resume_subscription(self, *, account: BillingAccount) -> None:
+    def resume_subscription(self, *, subscription_id: str) -> None:
         """Undo a cancellation scheduled at the provider."""
 
-    def schedule_plan_change(self, *, account: BillingAccount, plan: Plan, price: PlanPrice | None) -> None:
-        """Bill `plan` at `price` from the next period on. Providers that never charge by themselves
-        (manual, YooKassa: billing_tick charges from our side) do nothing."""
+    def schedule_plan_change(self, *, subscription_id: str, plan: Plan, price: PlanPrice | None) -> None:
+        """Bill `plan` at `price` from the next period on (providers that renew by themselves)."""
 
     def charge_saved_method(
-        self, *, account: BillingAccount, plan: Plan, price: PlanPrice, idempotence_key: str, period: tuple
-    ) -> Charge | None:
-        """Charge the saved payment method for a renewal; None when this provider cannot (it renews itself)."""
-        return None
+        self,
+        *,
+        account: BillingAccount,
+        plan: Plan,
+        price: PlanPrice,
+        payment: Payment,
+        idempotence_key: str,
+        period: tuple,
+    ) -> PaymentReport:
+        """Charge the saved payment method for a renewal; `payment` is our pending row."""
+        raise NotImplementedError

@@ -23,8 +23,18 @@ from paddle_billing.Resources.Subscriptions.Operations.Update import Subscriptio
 from paddle_billing.Resources.Transactions.Operations import CreateTransaction
 from paddle_billing.Resources.Transactions.Operations.Create import TransactionCreateItem
 
-from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, Plan, PlanPrice, WebhookOutcome
-from billing.providers.base import Checkout, EventRefused, PaymentBackend, ProviderError, VerifiedEvent, WebhookRejected
+from billing.models import AccountStatus, PaymentProvider, PaymentStatus, PlanPrice
+from billing.providers.base import (
+    BilledItem,
+    Checkout,
+    PaymentBackend,
+    PaymentReport,
+    ProviderError,
+    ProviderTimeout,
+    SubscriptionReport,
+    VerifiedEvent,
+    WebhookRejected,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +89,7 @@ def webhook_secrets() -> list[str]:
 
 class PaddleBackend(PaymentBackend):
     name = PaymentProvider.PADDLE
+    renews_itself = True
 
     @classmethod
     def is_configured(cls) -> bool:
@@ -93,7 +104,23 @@ class PaddleBackend(PaymentBackend):
             if settings.PADDLE_API_URL
             else Environment(settings.PADDLE_ENVIRONMENT)
         )
-        return Client(settings.PADDLE_API_KEY, options=Options(environment), retry_count=1, timeout=15.0)
+        return Client(
+            settings.PADDLE_API_KEY,
+            options=Options(environment),
+            retry_count=1,
+            timeout=settings.PROVIDER_HTTP_TIMEOUT_SECONDS,
+        )
+
+    def _call(self, what: str, call):
+        """Run one SDK call; its failures become ProviderError (ProviderTimeout when Paddle was too slow)."""
+        try:
+            return call()
+        except requests.Timeout:
+            logger.warning("paddle %s timed out", what)
+            raise ProviderTimeout(detail=f"Paddle did not answer in time ({what}); nothing changed.") from None
+        except (ApiError, requests.RequestException) as exc:
+            logger.warning("paddle %s failed: %s", what, exc)
+            raise ProviderError(detail=f"Paddle did not accept the {what}; nothing changed.") from None
 
     def start_checkout(self, *, account, plan, price, payment, return_url) -> Checkout:
         operation = CreateTransaction(
@@ -102,11 +129,7 @@ class PaddleBackend(PaymentBackend):
                 {"organization_id": str(account.organization_id), "plan": plan.code, "payment_id": str(payment.pk)}
             ),
         )
-        try:
-            transaction = self._client().transactions.create(operation)
-        except (ApiError, requests.RequestException) as exc:
-            logger.warning("paddle checkout failed for account %s: %s", account.pk, exc)
-            raise ProviderError(detail="Paddle did not accept the checkout; nothing was charged.") from None
+        transaction = self._call("checkout", lambda: self._client().transactions.create(operation))
         if transaction.checkout is None or not transaction.checkout.url:
             raise ProviderError(detail="Paddle returned no checkout URL; set a default payment link in Paddle.")
         return Checkout(
@@ -115,47 +138,37 @@ class PaddleBackend(PaymentBackend):
             raw={"transaction_id": transaction.id, "status": str(transaction.status)},
         )
 
-    def cancel_subscription(self, *, account: BillingAccount, immediate: bool) -> None:
-        if not account.provider_subscription_id:
+    def cancel_subscription(self, *, subscription_id: str, immediate: bool) -> None:
+        if not subscription_id:
             return
         effective = SubscriptionEffectiveFrom.Immediately if immediate else SubscriptionEffectiveFrom.NextBillingPeriod
-        try:
-            self._client().subscriptions.cancel(
-                account.provider_subscription_id, CancelSubscription(effective_from=effective)
-            )
-        except (ApiError, requests.RequestException) as exc:
-            logger.warning("paddle cancel failed for account %s: %s", account.pk, exc)
-            raise ProviderError(detail="Paddle did not accept the cancellation; nothing changed.") from None
+        self._call(
+            "cancellation",
+            lambda: self._client().subscriptions.cancel(subscription_id, CancelSubscription(effective_from=effective)),
+        )
 
-    def resume_subscription(self, *, account: BillingAccount) -> None:
-        if not account.provider_subscription_id:
+    def resume_subscription(self, *, subscription_id: str) -> None:
+        if not subscription_id:
             return
-        try:
-            self._client().subscriptions.update(
-                account.provider_subscription_id, UpdateSubscription(scheduled_change=None)
-            )
-        except (ApiError, requests.RequestException) as exc:
-            logger.warning("paddle resume failed for account %s: %s", account.pk, exc)
-            raise ProviderError(detail="Paddle did not accept the change; nothing changed.") from None
+        self._call(
+            "change",
+            lambda: self._client().subscriptions.update(subscription_id, UpdateSubscription(scheduled_change=None)),
+        )
 
-    def schedule_plan_change(self, *, account: BillingAccount, plan: Plan, price: PlanPrice | None) -> None:
+    def schedule_plan_change(self, *, subscription_id: str, plan, price: PlanPrice | None) -> None:
         """Paddle renews by itself, so a downgrade must be set there too or it renews at the old price.
 
         `full_next_billing_period`: nothing is charged or credited now; the next renewal bills `price`.
         """
-        if not account.provider_subscription_id:
+        if not subscription_id:
             return
         if price is None or not price.provider_ref:
-            raise ProviderError(detail=f"{plan.code} has no Paddle price in {account.currency}; nothing changed.")
+            raise ProviderError(detail=f"{plan.code} has no Paddle price in this currency; nothing changed.")
         operation = UpdateSubscription(
             items=[SubscriptionUpdateItem(price_id=price.provider_ref, quantity=1)],
             proration_billing_mode=SubscriptionProrationBillingMode.FullNextBillingPeriod,
         )
-        try:
-            self._client().subscriptions.update(account.provider_subscription_id, operation)
-        except (ApiError, requests.RequestException) as exc:
-            logger.warning("paddle plan change failed for account %s: %s", account.pk, exc)
-            raise ProviderError(detail="Paddle did not accept the plan change; nothing changed.") from None
+        self._call("plan change", lambda: self._client().subscriptions.update(subscription_id, operation))
 
     # --- webhooks --------------------------------------------------------------------------------
 
@@ -176,111 +189,61 @@ class PaddleBackend(PaymentBackend):
         except (ValueError, KeyError, TypeError):
             raise WebhookRejected("invalid_payload", "Not a Paddle notification.", 400) from None
 
-    def process_event(self, event) -> str:
+    def read_event(self, event) -> PaymentReport | SubscriptionReport | None:
+        """The signed body is the report (Paddle notifications are trusted by their signature)."""
         data = event.payload.get("data") or {}
-        label = f"webhook:{self.name}:{event.event_id}"
         occurred_at = _event_time(event.payload.get("occurred_at"))
         if event.event_type == "transaction.completed":
-            return self._transaction_completed(data, label, occurred_at)
+            period = data.get("billing_period") or {}
+            return PaymentReport(
+                provider=self.name,
+                external_id=str(data["id"]),
+                status=PaymentStatus.SUCCEEDED,
+                currency=str(data.get("currency_code") or ""),
+                items=_items(data),
+                organization_id=_organization_id(data),
+                period_start=_parse_time(period.get("starts_at")),
+                period_end=_parse_time(period.get("ends_at")),
+                customer_id=data.get("customer_id") or "",
+                subscription_id=data.get("subscription_id") or "",
+                occurred_at=occurred_at,
+                raw=data,
+            )
         if event.event_type in SUBSCRIPTION_EVENTS:
-            return self._subscription_changed(data, label, occurred_at)
-        return WebhookOutcome.IGNORED
-
-    def _account_for(self, data: dict, subscription_id: str | None) -> BillingAccount | None:
-        if subscription_id:
-            account = BillingAccount.objects.filter(provider_subscription_id=subscription_id).first()
-            if account is not None:
-                return account
-        organization_id = (data.get("custom_data") or {}).get("organization_id")
-        if organization_id and str(organization_id).isdigit():
-            return BillingAccount.objects.filter(organization_id=int(organization_id)).first()
+            period = data.get("current_billing_period") or {}
+            scheduled = data.get("scheduled_change") or {}
+            return SubscriptionReport(
+                provider=self.name,
+                subscription_id=str(data.get("id") or ""),
+                status=SUBSCRIPTION_STATUS.get(data.get("status")),
+                items=_items(data),
+                organization_id=_organization_id(data),
+                period_start=_parse_time(period.get("starts_at")),
+                period_end=_parse_time(period.get("ends_at")),
+                cancel_at_period_end=scheduled.get("action") == "cancel",
+                customer_id=data.get("customer_id") or "",
+                occurred_at=occurred_at,
+                raw=data,
+            )
         return None
 
-    def _price_for(self, items: list[dict], account: BillingAccount) -> PlanPrice:
-        """Our price for the item Paddle billed; refuse when unknown or not the amount we sell at."""
-        if len(items) != 1:
-            raise EventRefused(account, f"expected one item, got {len(items)}")
-        paddle_price = items[0].get("price") or {}
-        unit = paddle_price.get("unit_price") or {}
-        price = (
-            PlanPrice.objects.select_related("plan")
-            .filter(provider_ref=paddle_price.get("id"), currency=unit.get("currency_code"))
-            .first()
-        )
-        if price is None:
-            raise EventRefused(account, f"unknown Paddle price {paddle_price.get('id')!r}")
-        quantity = int(items[0].get("quantity") or 1)
-        amount = _minor_to_decimal(unit.get("amount") or "0") * quantity
-        if quantity != 1 or amount != price.amount:
-            raise EventRefused(
-                account,
-                f"amount {amount} {unit.get('currency_code')} does not match our price {price.amount} {price.currency}",
+
+def _items(data: dict) -> tuple[BilledItem, ...]:
+    items = []
+    for item in data.get("items") or []:
+        price = item.get("price") or {}
+        unit = price.get("unit_price") or {}
+        items.append(
+            BilledItem(
+                price_ref=str(price.get("id") or ""),
+                currency=str(unit.get("currency_code") or ""),
+                amount=_minor_to_decimal(unit.get("amount") or "0"),
+                quantity=int(item.get("quantity") or 1),
             )
-        return price
+        )
+    return tuple(items)
 
-    def _transaction_completed(self, data: dict, label: str, occurred_at: datetime | None) -> str:
-        from billing.services import (
-            apply_succeeded_payment,
-            note_provider_event,
-            stop_replaced_subscription,
-            sync_provider_state,
-        )
 
-        account = self._account_for(data, data.get("subscription_id"))
-        if account is None:
-            logger.warning("paddle transaction %s matches no billing account", data.get("id"))
-            return WebhookOutcome.IGNORED
-        # A payment is applied whatever its order, but it moves the mark so that an older
-        # subscription event cannot roll back the period it paid for.
-        note_provider_event(account=account, occurred_at=occurred_at)
-        price = self._price_for(data.get("items") or [], account)
-        payment, _ = Payment.objects.get_or_create(
-            provider=self.name,
-            external_id=str(data["id"]),
-            defaults={"account": account, "amount": price.amount, "currency": price.currency, "plan": price.plan},
-        )
-        if payment.account_id != account.pk:
-            raise EventRefused(account, "the transaction belongs to another account")
-        stop_replaced_subscription(account, provider=self.name, subscription_id=data.get("subscription_id") or "")
-        period = data.get("billing_period") or {}
-        apply_succeeded_payment(
-            payment=payment,
-            actor_label=label,
-            period_start=_parse_time(period.get("starts_at")),
-            period_end=_parse_time(period.get("ends_at")),
-            raw=data,
-        )
-        sync_provider_state(
-            account=account,
-            actor_label=label,
-            customer_id=data.get("customer_id") or "",
-            subscription_id=data.get("subscription_id") or "",
-        )
-        return WebhookOutcome.PROCESSED
-
-    def _subscription_changed(self, data: dict, label: str, occurred_at: datetime | None) -> str:
-        from billing.services import note_provider_event, sync_provider_state
-
-        account = self._account_for(data, data.get("id"))
-        if account is None:
-            logger.warning("paddle subscription %s matches no billing account", data.get("id"))
-            return WebhookOutcome.IGNORED
-        if not note_provider_event(account=account, occurred_at=occurred_at):
-            logger.info("paddle subscription event for account %s is older than the last applied one", account.pk)
-            return WebhookOutcome.IGNORED
-        price = self._price_for(data.get("items") or [], account)
-        period = data.get("current_billing_period") or {}
-        scheduled = data.get("scheduled_change") or {}
-        sync_provider_state(
-            account=account,
-            actor_label=label,
-            status=SUBSCRIPTION_STATUS.get(data.get("status")),
-            plan=price.plan,
-            period_start=_parse_time(period.get("starts_at")),
-            period_end=_parse_time(period.get("ends_at")),
-            cancel_at_period_end=scheduled.get("action") == "cancel",
-            provider=self.name,
-            customer_id=data.get("customer_id") or "",
-            subscription_id=str(data.get("id") or ""),
-        )
-        return WebhookOutcome.PROCESSED
+def _organization_id(data: dict) -> int | None:
+    organization_id = str((data.get("custom_data") or {}).get("organization_id") or "")
+    return int(organization_id) if organization_id.isdigit() else None

@@ -6,6 +6,7 @@ them only from YooKassa's published IP ranges and then re-fetch the payment from
 trusting only that answer.
 """
 
+import functools
 import ipaddress
 import json
 import logging
@@ -15,16 +16,18 @@ import requests
 from django.conf import settings
 from yookassa import Configuration
 from yookassa import Payment as YooPayment
-from yookassa.domain.exceptions import ApiError
+from yookassa.client import ApiClient
+from yookassa.domain.exceptions import ApiError, NotFoundError
 
 from accounts.models import Role
-from billing.models import BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan, WebhookOutcome
+from billing.models import BillingAccount, PaymentProvider, PaymentStatus, Plan
 from billing.providers.base import (
-    Charge,
     Checkout,
-    EventRefused,
     PaymentBackend,
+    PaymentNotFound,
+    PaymentReport,
     ProviderError,
+    ProviderTimeout,
     VerifiedEvent,
     WebhookRejected,
 )
@@ -41,6 +44,38 @@ REMOTE_STATUS = {
 # SDK failures: API errors, transport errors, and the AttributeError its error handler raises
 # when the connection failed before any response existed.
 SDK_ERRORS = (ApiError, requests.RequestException, AttributeError, ValueError)
+
+
+class _TimedApiClient(ApiClient):
+    """The SDK's client with an HTTP timeout: the SDK itself sends none (its `timeout` setting is
+    only a retry back-off), so a hung YooKassa would hold the request forever."""
+
+    def get_session(self):
+        session = super().get_session()
+        session.request = functools.partial(session.request, timeout=settings.PROVIDER_HTTP_TIMEOUT_SECONDS)
+        return session
+
+
+class _TimedPayment(YooPayment):
+    """yookassa.Payment whose calls go through _TimedApiClient."""
+
+    def __init__(self):
+        self.client = _TimedApiClient()
+
+
+def _failure(what: str, exc: Exception) -> ProviderError:
+    """The SDK turns a transport failure into an AttributeError raised while handling it (the
+    response is None); the original exception is its context."""
+    cause = exc if isinstance(exc, requests.RequestException) else exc.__context__
+    logger.warning("yookassa %s failed: %r", what, cause or exc)
+    if isinstance(cause, requests.Timeout):
+        return ProviderTimeout(detail=f"YooKassa did not answer in time ({what}); nothing changed.")
+    return ProviderError(detail=f"YooKassa failed ({what}): nothing changed.")
+
+
+def _as_int(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() else None
 
 
 def client_ip(request) -> str:
@@ -63,6 +98,8 @@ def is_trusted_ip(address: str) -> bool:
 class YooKassaBackend(PaymentBackend):
     name = PaymentProvider.YOOKASSA
     currencies = frozenset({"RUB"})
+    charges_saved_methods = True
+    can_fetch_payments = True
 
     @classmethod
     def is_configured(cls) -> bool:
@@ -100,10 +137,9 @@ class YooKassaBackend(PaymentBackend):
     def _create(self, params: dict, idempotence_key: str):
         self._configure()
         try:
-            return YooPayment.create(params, idempotence_key)
+            return _TimedPayment.create(params, idempotence_key)
         except SDK_ERRORS as exc:
-            logger.warning("yookassa payment create failed: %s", exc)
-            raise ProviderError(detail="YooKassa did not accept the payment; nothing was charged.") from None
+            raise _failure("payment create", exc) from None
 
     def start_checkout(self, *, account, plan, price, payment, return_url) -> Checkout:
         params = {
@@ -124,24 +160,48 @@ class YooKassaBackend(PaymentBackend):
             raw={"id": remote.id, "status": remote.status},
         )
 
-    def charge_saved_method(self, *, account, plan, price, idempotence_key, period) -> Charge:
+    def charge_saved_method(self, *, account, plan, price, payment, idempotence_key, period) -> PaymentReport:
         params = {
             "amount": {"value": f"{price.amount:.2f}", "currency": price.currency},
             "capture": True,
             "payment_method_id": account.provider_payment_method_id,
             "description": f"{plan.name} · {account.organization.name}"[:128],
-            "metadata": {"account_id": str(account.pk), "plan": plan.code, "period_start": period[0].isoformat()},
+            "metadata": {
+                "account_id": str(account.pk),
+                "plan": plan.code,
+                "payment_id": str(payment.pk),
+                "period_start": period[0].isoformat(),
+            },
         }
         receipt = self._receipt(account, plan, price.amount, price.currency)
         if receipt:
             params["receipt"] = receipt
-        remote = self._create(params, idempotence_key)
-        return Charge(
-            external_id=remote.id,
-            status=REMOTE_STATUS.get(remote.status, PaymentStatus.PENDING),
-            amount=Decimal(str(remote.amount.value)),
-            currency=remote.amount.currency,
-            raw={"id": remote.id, "status": remote.status},
+        return self._report(json.loads(self._create(params, idempotence_key).json()))
+
+    def fetch_payment(self, external_id: str) -> PaymentReport:
+        self._configure()
+        try:
+            remote = _TimedPayment.find_one(external_id)
+        except NotFoundError:
+            raise PaymentNotFound(detail=f"YooKassa has no payment {external_id!r}.") from None
+        except SDK_ERRORS as exc:
+            raise _failure("payment re-fetch", exc) from None
+        return self._report(json.loads(remote.json()))
+
+    def _report(self, remote: dict) -> PaymentReport:
+        metadata = remote.get("metadata") or {}
+        method = remote.get("payment_method") or {}
+        return PaymentReport(
+            provider=self.name,
+            external_id=str(remote["id"]),
+            status=REMOTE_STATUS.get(remote.get("status"), PaymentStatus.PENDING),
+            amount=Decimal(str(remote["amount"]["value"])),
+            currency=str(remote["amount"]["currency"]),
+            payment_id=_as_int(metadata.get("payment_id")),
+            account_id=_as_int(metadata.get("account_id")),
+            plan_code=str(metadata.get("plan") or ""),
+            saved_payment_method_id=str(method.get("id") or "") if method.get("saved") else "",
+            raw=remote,
         )
 
     # --- notifications ---------------------------------------------------------------------------
@@ -160,64 +220,12 @@ class YooKassaBackend(PaymentBackend):
         # YooKassa notifications have no id of their own; one event per object is what it sends.
         return VerifiedEvent(event_id=f"{event_type}:{object_id}", event_type=event_type, payload=payload)
 
-    def process_event(self, event) -> str:
-        from billing.services import apply_succeeded_payment, record_failed_payment
-
+    def read_event(self, event) -> PaymentReport | None:
+        """Notifications carry no signature: only the payment re-fetched from the API is trusted."""
         if not event.event_type.startswith("payment."):
-            return WebhookOutcome.IGNORED
-        self._configure()
-        try:
-            remote = YooPayment.find_one(str(event.payload["object"]["id"]))
-        except SDK_ERRORS as exc:
-            raise ProviderError(detail=f"could not re-fetch the payment from YooKassa: {exc}") from None
-        remote_data = json.loads(remote.json())
-        payment = self._payment_for(remote_data)
-        if payment is None:
-            logger.warning("yookassa payment %s matches no billing account", remote.id)
-            return WebhookOutcome.IGNORED
-        amount = Decimal(str(remote_data["amount"]["value"]))
-        currency = remote_data["amount"]["currency"]
-        if (amount, currency) != (payment.amount, payment.currency):
-            raise EventRefused(
-                payment.account,
-                f"amount {amount} {currency} does not match our price {payment.amount} {payment.currency}",
-            )
-        label = f"webhook:{self.name}:{event.event_id}"
-        status = REMOTE_STATUS.get(remote_data.get("status"), PaymentStatus.PENDING)
-        if status == PaymentStatus.SUCCEEDED:
-            method = remote_data.get("payment_method") or {}
-            apply_succeeded_payment(
-                payment=payment,
-                actor_label=label,
-                period_start=payment.period_start,
-                period_end=payment.period_end,
-                payment_method_id=method.get("id", "") if method.get("saved") else "",
-                raw=remote_data,
-            )
-            return WebhookOutcome.PROCESSED
-        if status == PaymentStatus.CANCELED:
-            record_failed_payment(payment=payment, status=PaymentStatus.CANCELED, actor_label=label, raw=remote_data)
-            return WebhookOutcome.PROCESSED
-        # The API does not (yet) confirm what the notification claims: change nothing, keep it retryable.
-        return WebhookOutcome.IGNORED
-
-    def _payment_for(self, remote: dict) -> Payment | None:
-        """Our row for the remote payment; a payment we did not create must name one of our accounts."""
-        payment = Payment.objects.filter(provider=self.name, external_id=remote["id"]).first()
-        if payment is not None:
-            return payment
-        metadata = remote.get("metadata") or {}
-        account_id = str(metadata.get("account_id", ""))
-        plan = Plan.objects.filter(code=metadata.get("plan", "")).first()
-        account = BillingAccount.objects.filter(pk=int(account_id)).first() if account_id.isdigit() else None
-        if account is None or plan is None:
             return None
-        price = plan.prices.filter(currency=remote["amount"]["currency"]).first()
-        if price is None:
-            raise EventRefused(account, f"{plan.code} has no {remote['amount']['currency']} price")
-        payment, _ = Payment.objects.get_or_create(
-            provider=self.name,
-            external_id=remote["id"],
-            defaults={"account": account, "amount": price.amount, "currency": price.currency, "plan": plan},
-        )
-        return payment
+        return self.fetch_payment(str(event.payload["object"]["id"]))
+
+    def retryable_ignored_types(self) -> tuple[str, ...]:
+        # A payment the API did not confirm yet (still pending) may be confirmed on the next try.
+        return ("payment.",)

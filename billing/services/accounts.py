@@ -5,7 +5,12 @@ transaction and leaves an audit row with the status/plan/period before and after
 customer, operator, webhook (`webhook:<provider>:<event id>`) or `billing_tick` that caused it.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Plan
@@ -14,6 +19,30 @@ from tenants.models import Organization
 from tenants.services import record_audit
 
 CURRENT_STATUSES = (AccountStatus.TRIALING, AccountStatus.ACTIVE)
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+@contextmanager
+def billing_transaction() -> Iterator[None]:
+    """One short billing transaction whose row locks wait at most BILLING_LOCK_TIMEOUT_SECONDS.
+
+    Provider calls never run inside one (they happen between two of these), so a lock is held for
+    milliseconds; a wait longer than the timeout means something is wrong, and the caller gets
+    `billing_busy` (503) instead of a request that hangs behind it.
+    """
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                milliseconds = int(settings.BILLING_LOCK_TIMEOUT_SECONDS * 1000)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])
+            yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise BillingError(
+            BillingErrorCode.BUSY, "The billing account is busy; try again in a moment.", http_status=503
+        ) from exc
 
 
 def check_can_manage(*, actor, organization: Organization) -> None:

@@ -3,15 +3,16 @@
 import uuid
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
 from billing.periods import add_interval
 from billing.providers import get_backend
+from billing.providers.base import ProviderError
 from billing.services.accounts import (
     audit,
+    billing_transaction,
     check_can_manage,
     is_current,
     lock_account,
@@ -23,6 +24,10 @@ from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import stop_replaced_subscription
 from tenants.models import Organization
 from tenants.services import record_audit
+
+CHECKOUT_PREFIX = "pending-"
+RENEWAL_PREFIX = "renew-"
+PLACEHOLDER_PREFIXES = (CHECKOUT_PREFIX, RENEWAL_PREFIX)
 
 
 def start_payment(
@@ -40,7 +45,7 @@ def start_payment(
     confirms the payment (webhook or re-fetch).
     """
     check_can_manage(actor=actor, organization=organization)
-    with transaction.atomic():
+    with billing_transaction():
         account = lock_account(organization)
         if plan is None:
             if account.plan is None:
@@ -53,27 +58,50 @@ def start_payment(
                 BillingErrorCode.PROVIDER_NOT_SUPPORTED, f"{provider} does not take payments.", "provider"
             )
         price = resolve_price(plan=plan, provider=provider, currency=currency, account=account)
-        return start_checkout(account, plan=plan, price=price, provider=provider, return_url=return_url)
+        payment = checkout_intent(account, plan=plan, price=price, provider=provider)
+    return complete_checkout(payment, account=account, plan=plan, price=price, return_url=return_url)
 
 
-def start_checkout(account: BillingAccount, *, plan: Plan, price: PlanPrice, provider: str, return_url: str) -> Payment:
-    """A pending Payment plus the provider's checkout; a provider failure rolls both back."""
-    payment = Payment.objects.create(
+def is_placeholder(external_id: str) -> bool:
+    """Whether a payment still has our own id: the provider has not told us its id yet."""
+    return external_id.startswith(PLACEHOLDER_PREFIXES)
+
+
+def checkout_intent(account: BillingAccount, *, plan: Plan, price: PlanPrice, provider: str) -> Payment:
+    """The pending Payment a checkout starts from, written (and committed) before the provider is called."""
+    return Payment.objects.create(
         account=account,
         provider=provider,
-        external_id=f"pending-{uuid.uuid4().hex}",
+        external_id=f"{CHECKOUT_PREFIX}{uuid.uuid4().hex}",
         amount=price.amount,
         currency=price.currency,
         status=PaymentStatus.PENDING,
         plan=plan,
     )
-    checkout = get_backend(provider).start_checkout(
-        account=account, plan=plan, price=price, payment=payment, return_url=return_url
-    )
-    payment.external_id = checkout.external_id
-    payment.confirmation_url = checkout.confirmation_url
-    payment.raw = checkout.raw
-    payment.save(update_fields=["external_id", "confirmation_url", "raw", "updated_at"])
+
+
+def complete_checkout(
+    payment: Payment, *, account: BillingAccount, plan: Plan, price: PlanPrice, return_url: str
+) -> Payment:
+    """Create the checkout at the provider, outside any transaction, then record its id and URL.
+
+    If the provider fails, nobody can pay without the URL: the intent is removed and the
+    ProviderError (ProviderTimeout) goes to the caller.
+    """
+    try:
+        checkout = get_backend(payment.provider).start_checkout(
+            account=account, plan=plan, price=price, payment=payment, return_url=return_url
+        )
+    except ProviderError:
+        Payment.objects.filter(pk=payment.pk, external_id=payment.external_id, status=PaymentStatus.PENDING).delete()
+        raise
+    with billing_transaction():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if is_placeholder(payment.external_id):
+            payment.external_id = checkout.external_id
+            payment.raw = checkout.raw
+        payment.confirmation_url = checkout.confirmation_url
+        payment.save(update_fields=["external_id", "confirmation_url", "raw", "updated_at"])
     return payment
 
 

@@ -1,39 +1,83 @@
 """Keeping our account and the provider's subscription in agreement, both ways."""
 
+import logging
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import AccountStatus, BillingAccount, Plan
 from billing.providers import get_backend
+from billing.providers.base import ProviderError
 from billing.services.accounts import audit, lock_account_by_pk, snapshot
+from tenants.services import record_audit
+
+logger = logging.getLogger(__name__)
 
 
-def cancel_at_provider(account: BillingAccount, *, immediate: bool) -> None:
+def cancel_at_provider(*, provider: str, subscription_id: str, immediate: bool) -> None:
+    """Stop a subscription charging at its provider. Call outside any transaction."""
+    backend = get_backend(provider) if provider else None
+    if backend is not None and subscription_id:
+        backend.cancel_subscription(subscription_id=subscription_id, immediate=immediate)
+
+
+def resume_at_provider(*, provider: str, subscription_id: str) -> None:
+    """Undo a cancellation scheduled at the provider. Call outside any transaction."""
+    backend = get_backend(provider) if provider else None
+    if backend is not None and subscription_id:
+        backend.resume_subscription(subscription_id=subscription_id)
+
+
+def must_schedule_at_provider(account: BillingAccount) -> bool:
+    """Whether a plan change must also be set at the provider: it renews this subscription by itself."""
     backend = get_backend(account.provider) if account.provider else None
-    if backend is not None:
-        backend.cancel_subscription(account=account, immediate=immediate)
+    return bool(backend is not None and backend.renews_itself and account.provider_subscription_id)
 
 
-def schedule_at_provider(account: BillingAccount, plan: Plan) -> None:
+def schedule_at_provider(*, provider: str, subscription_id: str, plan: Plan, currency: str) -> None:
     """Tell a self-renewing provider (Paddle) to bill `plan` from the next period, so that its renewal
-    and webhooks agree with our schedule. Its ProviderError rolls the caller's transaction back."""
-    backend = get_backend(account.provider) if account.provider else None
-    if backend is not None:
-        price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
-        backend.schedule_plan_change(account=account, plan=plan, price=price)
+    and webhooks agree with our schedule. Call outside any transaction; its ProviderError means
+    nothing was scheduled."""
+    price = next((p for p in plan.prices.all() if p.currency == currency), None)
+    get_backend(provider).schedule_plan_change(subscription_id=subscription_id, plan=plan, price=price)
 
 
 def stop_replaced_subscription(account: BillingAccount, *, provider: str, subscription_id: str = "") -> None:
-    """A new subscription replaces one at another provider (or another Paddle subscription): stop the old
-    one charging now, so a customer who upgrades or switches provider is never billed twice."""
+    """A new subscription replaces one at another provider (or another Paddle subscription): forget the
+    old one and, once the change is committed, stop it charging, so a customer who upgrades or switches
+    provider is never billed twice. Call inside the transaction that applies the new subscription."""
     old_id = account.provider_subscription_id
     if not old_id or (provider == account.provider and subscription_id in ("", old_id)):
         return
-    cancel_at_provider(account, immediate=True)
+    old_provider = account.provider
     account.provider_subscription_id = ""
     account.save(update_fields=["provider_subscription_id", "updated_at"])
+    transaction.on_commit(lambda: _cancel_replaced(account, provider=old_provider, subscription_id=old_id))
+
+
+def _cancel_replaced(account: BillingAccount, *, provider: str, subscription_id: str) -> None:
+    """Runs after the commit, outside the transaction. A provider failure cannot undo the new
+    subscription the customer paid for: it is logged and audited so that an operator cancels the old
+    one at the provider by hand."""
+    try:
+        cancel_at_provider(provider=provider, subscription_id=subscription_id, immediate=True)
+    except ProviderError as error:
+        logger.error(
+            "could not cancel replaced %s subscription %s of account %s: %s",
+            provider,
+            subscription_id,
+            account.pk,
+            error.detail,
+        )
+        record_audit(
+            action="subscription.replaced_cancel_failed",
+            target=account,
+            organization=account.organization,
+            actor_label="system",
+            after={"provider": provider, "subscription_id": subscription_id, "error": str(error.detail)},
+        )
 
 
 def note_provider_event(*, account: BillingAccount, occurred_at: datetime | None) -> bool:

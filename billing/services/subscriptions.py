@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from billing.errors import BillingError, BillingErrorCode
@@ -17,15 +16,22 @@ from billing.providers import get_backend
 from billing.services.accounts import (
     CURRENT_STATUSES,
     audit,
+    billing_transaction,
     check_can_manage,
     is_current,
     lock_account,
     snapshot,
     start_period,
 )
-from billing.services.payments import start_checkout
+from billing.services.payments import checkout_intent, complete_checkout
 from billing.services.pricing import check_provider, is_downgrade, resolve_plan, resolve_price
-from billing.services.provider_sync import cancel_at_provider, schedule_at_provider, stop_replaced_subscription
+from billing.services.provider_sync import (
+    cancel_at_provider,
+    must_schedule_at_provider,
+    resume_at_provider,
+    schedule_at_provider,
+    stop_replaced_subscription,
+)
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -62,7 +68,7 @@ def start_trial(*, organization: Organization, actor=None) -> BillingAccount:
     yet) the account is created with status none and a warning is logged.
     """
     plan = Plan.objects.filter(code=settings.TRIAL_PLAN, is_active=True).first()
-    with transaction.atomic():
+    with billing_transaction():
         account = lock_account(organization)
         if plan is None or plan.trial_days == 0:
             logger.warning(
@@ -99,43 +105,79 @@ def subscribe(
     `manual` activates at once; paying providers return a checkout URL and the account changes
     only when their verified webhook says it was paid. An upgrade (or a trial, expired or
     canceled account subscribing) starts a new period now; a downgrade is scheduled for the end
-    of the current period.
+    of the current period. Provider calls (the checkout, a downgrade set at Paddle) run between two
+    short transactions, never inside one.
     """
     check_can_manage(actor=actor, organization=organization)
     plan = resolve_plan(plan)
     check_provider(provider=provider, plan=plan)
     backend = get_backend(provider)
-    with transaction.atomic():
+    with billing_transaction():
         account = lock_account(organization)
         price = resolve_price(plan=plan, provider=provider, currency=currency, account=account)
         currency = price.currency if price else account.currency
-        now = timezone.now()
-        before = snapshot(account)
-        if is_current(account, now) and account.status == AccountStatus.ACTIVE:
-            if account.plan_id == plan.pk:
-                if account.scheduled_plan_id is None:
-                    raise BillingError(BillingErrorCode.ALREADY_SUBSCRIBED, f"Already on {plan.code}.", "plan")
-                schedule_at_provider(account, plan)
-                account.scheduled_plan = None
-                account.save(update_fields=["scheduled_plan", "updated_at"])
-                audit(account, "subscription.downgrade_canceled", before, actor=actor)
-                return SubscribeResult(account)
-            if is_downgrade(account.plan, plan, currency):
-                schedule_at_provider(account, plan)
-                account.scheduled_plan = plan
-                account.save(update_fields=["scheduled_plan", "updated_at"])
-                audit(account, "subscription.downgrade_scheduled", before, actor=actor)
-                return SubscribeResult(account)
-        if not backend.needs_checkout:
-            upgrading = is_current(account, now) and account.status == AccountStatus.ACTIVE
-            action = "subscription.upgraded" if upgrading else "subscription.activated"
-            stop_replaced_subscription(account, provider=provider)
-            start_period(account, plan=plan, start=now, provider=provider, currency=currency)
-            payment = manual_payment(account, plan=plan, price=price)
-            audit(account, action, before, actor=actor)
-            return SubscribeResult(account, payment=payment)
-        payment = start_checkout(account, plan=plan, price=price, provider=provider, return_url=return_url)
+        change = _plan_change(account, plan=plan, currency=currency)
+        if change in SCHEDULE_CHANGES:
+            if not must_schedule_at_provider(account):
+                return SubscribeResult(_schedule(account, plan=plan, change=change, actor=actor))
+            scheduled_at = (account.provider, account.provider_subscription_id)
+        elif not backend.needs_checkout:
+            return _activate_manually(account, plan=plan, price=price, currency=currency, actor=actor)
+        else:
+            payment = checkout_intent(account, plan=plan, price=price, provider=provider)
+    if change not in SCHEDULE_CHANGES:
+        payment = complete_checkout(payment, account=account, plan=plan, price=price, return_url=return_url)
         return SubscribeResult(account, checkout_url=payment.confirmation_url, payment=payment)
+    schedule_at_provider(provider=scheduled_at[0], subscription_id=scheduled_at[1], plan=plan, currency=currency)
+    with billing_transaction():
+        account = lock_account(organization)
+        if (account.provider, account.provider_subscription_id) != scheduled_at or _plan_change(
+            account, plan=plan, currency=currency
+        ) != change:
+            logger.warning("account %s changed while a plan change was set at %s", account.pk, scheduled_at[0])
+            raise BillingError(
+                BillingErrorCode.CHANGED_MEANWHILE, "The subscription changed meanwhile; please try again.", "plan", 409
+            )
+        return SubscribeResult(_schedule(account, plan=plan, change=change, actor=actor))
+
+
+SCHEDULE_DOWNGRADE = "subscription.downgrade_scheduled"
+CANCEL_DOWNGRADE = "subscription.downgrade_canceled"
+SCHEDULE_CHANGES = (SCHEDULE_DOWNGRADE, CANCEL_DOWNGRADE)
+
+
+def _plan_change(account: BillingAccount, *, plan: Plan, currency: str) -> str:
+    """What subscribing to `plan` does to the account now: one of SCHEDULE_CHANGES, or "start"
+    (a new period now: a first subscription, an upgrade, a lapsed account)."""
+    if is_current(account, timezone.now()) and account.status == AccountStatus.ACTIVE:
+        if account.plan_id == plan.pk:
+            if account.scheduled_plan_id is None:
+                raise BillingError(BillingErrorCode.ALREADY_SUBSCRIBED, f"Already on {plan.code}.", "plan")
+            return CANCEL_DOWNGRADE
+        if is_downgrade(account.plan, plan, currency):
+            return SCHEDULE_DOWNGRADE
+    return "start"
+
+
+def _schedule(account: BillingAccount, *, plan: Plan, change: str, actor) -> BillingAccount:
+    before = snapshot(account)
+    account.scheduled_plan = plan if change == SCHEDULE_DOWNGRADE else None
+    account.save(update_fields=["scheduled_plan", "updated_at"])
+    audit(account, change, before, actor=actor)
+    return account
+
+
+def _activate_manually(
+    account: BillingAccount, *, plan: Plan, price: PlanPrice | None, currency: str, actor
+) -> SubscribeResult:
+    before = snapshot(account)
+    now = timezone.now()
+    upgrading = is_current(account, now) and account.status == AccountStatus.ACTIVE
+    stop_replaced_subscription(account, provider=PaymentProvider.MANUAL)
+    start_period(account, plan=plan, start=now, provider=PaymentProvider.MANUAL, currency=currency)
+    payment = manual_payment(account, plan=plan, price=price)
+    audit(account, "subscription.upgraded" if upgrading else "subscription.activated", before, actor=actor)
+    return SubscribeResult(account, payment=payment)
 
 
 def cancel(*, organization: Organization, immediate: bool = False, actor) -> BillingAccount:
@@ -151,25 +193,34 @@ def cancel_by_operator(*, organization: Organization, actor) -> BillingAccount:
     return _cancel(organization=organization, immediate=True, actor=actor, actor_label=f"operator:{actor}")
 
 
+def _cancellable(organization: Organization) -> BillingAccount:
+    account = lock_account(organization, create=False)
+    if account is None or account.status not in (*CURRENT_STATUSES, AccountStatus.PAST_DUE):
+        raise BillingError(BillingErrorCode.NOT_SUBSCRIBED, "There is no subscription to cancel.")
+    return account
+
+
 def _cancel(*, organization: Organization, immediate: bool, actor, actor_label: str) -> BillingAccount:
-    with transaction.atomic():
-        account = lock_account(organization, create=False)
-        statuses = (*CURRENT_STATUSES, AccountStatus.PAST_DUE)
-        if account is None or account.status not in statuses:
-            raise BillingError(BillingErrorCode.NOT_SUBSCRIBED, "There is no subscription to cancel.")
+    """Check, tell the provider (outside any transaction; its refusal changes nothing), then apply."""
+    with billing_transaction():
+        account = _cancellable(organization)
+        immediate = immediate or account.status == AccountStatus.PAST_DUE
+        if not immediate and account.cancel_at_period_end:
+            return account
+        provider, subscription_id = account.provider, account.provider_subscription_id
+    cancel_at_provider(provider=provider, subscription_id=subscription_id, immediate=immediate)
+    with billing_transaction():
+        account = _cancellable(organization)
         before = snapshot(account)
-        now = timezone.now()
-        if immediate or account.status == AccountStatus.PAST_DUE:
-            cancel_at_provider(account, immediate=True)
+        if immediate:
             account.status = AccountStatus.CANCELED
-            account.current_period_end = now
+            account.current_period_end = timezone.now()
             account.cancel_at_period_end = False
             account.scheduled_plan = None
             account.past_due_since = None
             account.save()
             audit(account, "subscription.canceled", before, actor=actor, actor_label=actor_label)
         elif not account.cancel_at_period_end:
-            cancel_at_provider(account, immediate=False)
             account.cancel_at_period_end = True
             account.scheduled_plan = None
             account.save(update_fields=["cancel_at_period_end", "scheduled_plan", "updated_at"])
@@ -177,17 +228,23 @@ def _cancel(*, organization: Organization, immediate: bool, actor, actor_label: 
     return account
 
 
+def _resumable(organization: Organization) -> BillingAccount:
+    account = lock_account(organization, create=False)
+    if account is None or not account.cancel_at_period_end or not is_current(account, timezone.now()):
+        raise BillingError(BillingErrorCode.NOT_RESUMABLE, "There is no scheduled cancellation to undo.")
+    return account
+
+
 def resume(*, organization: Organization, actor) -> BillingAccount:
     """Undo a cancel-at-period-end before the period ends; `actor` must be the owner or an admin."""
     check_can_manage(actor=actor, organization=organization)
-    with transaction.atomic():
-        account = lock_account(organization, create=False)
-        if account is None or not account.cancel_at_period_end or not is_current(account, timezone.now()):
-            raise BillingError(BillingErrorCode.NOT_RESUMABLE, "There is no scheduled cancellation to undo.")
+    with billing_transaction():
+        account = _resumable(organization)
+        provider, subscription_id = account.provider, account.provider_subscription_id
+    resume_at_provider(provider=provider, subscription_id=subscription_id)
+    with billing_transaction():
+        account = _resumable(organization)
         before = snapshot(account)
-        backend = get_backend(account.provider) if account.provider else None
-        if backend is not None:
-            backend.resume_subscription(account=account)
         account.cancel_at_period_end = False
         account.save(update_fields=["cancel_at_period_end", "updated_at"])
         audit(account, "subscription.resumed", before, actor=actor)
@@ -201,7 +258,7 @@ def grant_plan(*, organization: Organization, plan: Plan, periods: int, actor) -
     """
     if periods < 1:
         raise BillingError(BillingErrorCode.INVALID_PERIODS, "Grant at least one period.", "periods")
-    with transaction.atomic():
+    with billing_transaction():
         account = lock_account(organization)
         before = snapshot(account)
         now = timezone.now()
@@ -222,7 +279,7 @@ def extend_trial(*, organization: Organization, days: int, actor) -> BillingAcco
     """An operator lengthens a running trial by `days`."""
     if days < 1:
         raise BillingError(BillingErrorCode.INVALID_PERIODS, "Extend by at least one day.", "days")
-    with transaction.atomic():
+    with billing_transaction():
         account = lock_account(organization, create=False)
         if account is None or account.status != AccountStatus.TRIALING:
             raise BillingError(BillingErrorCode.NOT_TRIALING, "Only a running trial can be extended.")

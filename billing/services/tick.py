@@ -9,18 +9,30 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan
+from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, WebhookOutcome
 from billing.periods import add_interval
-from billing.providers import enabled_providers, get_backend
-from billing.services.accounts import CURRENT_STATUSES, audit, snapshot, start_period
-from billing.services.payments import apply_succeeded_payment, record_failed_payment
+from billing.providers import BACKENDS, enabled_providers, get_backend
+from billing.providers.base import EventRefused, PaymentNotFound, ProviderError
+from billing.services.accounts import (
+    CURRENT_STATUSES,
+    audit,
+    billing_transaction,
+    lock_account_by_pk,
+    snapshot,
+    start_period,
+)
+from billing.services.payments import RENEWAL_PREFIX, is_placeholder, record_failed_payment
 from billing.services.pricing import plan_is_free
+from billing.services.provider_events import apply_payment_report
 from billing.services.subscriptions import manual_payment
 from botgeneric.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 TICK_ACTOR = "billing_tick"
+#: A payment still pending this long after we last heard of it is re-fetched from its provider.
+PENDING_RECONCILE_AFTER = timedelta(minutes=10)
+RECONCILE_BATCH = 200
 
 
 @dataclass
@@ -43,17 +55,19 @@ def _due_filter(now: datetime) -> Q:
 
 
 def run_billing_tick(*, now: datetime | None = None) -> TickResult:
-    """Close ended periods: renew, cancel, downgrade, move to past_due or expired.
+    """Close ended periods (renew, cancel, downgrade, past_due, expired), then reconcile payments
+    left pending at a provider for more than PENDING_RECONCILE_AFTER.
 
     One account per transaction, taken with SKIP LOCKED in primary-key order, so two runs at
-    once share the work and never handle the same account twice; running it again right after
-    finds nothing due, so it is safe every minute.
+    once share the work; running it again right after finds nothing due, so it is safe every
+    minute. A renewal charge is written as a pending Payment first and sent to the provider after
+    that transaction commits (its idempotence key makes a second run's charge the same payment).
     """
     result = TickResult()
     seen: list[int] = []
     while True:
         moment = now or timezone.now()
-        with transaction.atomic():
+        with billing_transaction():
             account = (
                 BillingAccount.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("plan", "scheduled_plan", "organization")
@@ -63,12 +77,27 @@ def run_billing_tick(*, now: datetime | None = None) -> TickResult:
                 .first()
             )
             if account is None:
-                return result
+                break
             seen.append(account.pk)
-            result.count(_advance(account, moment))
+            action = _advance(account, moment)
+        if isinstance(action, Renewal):
+            action = _charge_renewal(action, moment)
+        result.count(action)
+    for payment_pk in _stale_pending_payments(now or timezone.now()):
+        result.count(reconcile_payment(payment_pk=payment_pk))
+    return result
 
 
-def _advance(account: BillingAccount, now: datetime) -> str:
+@dataclass(frozen=True)
+class Renewal:
+    """A renewal to charge at the provider once the transaction that wrote its pending Payment commits."""
+
+    account_pk: int
+    payment_pk: int
+    period: tuple[datetime, datetime]
+
+
+def _advance(account: BillingAccount, now: datetime) -> str | Renewal:
     before = snapshot(account)
     if account.status == AccountStatus.PAST_DUE:
         return _end(account, AccountStatus.EXPIRED, before)
@@ -95,12 +124,12 @@ def _end(account: BillingAccount, status: str, before: dict) -> str:
     return status
 
 
-def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
+def _renew(account: BillingAccount, now: datetime, before: dict) -> str | Renewal:
     plan = account.plan
     start = account.current_period_end
     end = add_interval(start, plan.interval)
+    price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
     if account.provider == PaymentProvider.MANUAL or not account.provider:
-        price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
         # Manual renewals are free plans, or (development, demos) paid plans recorded at their price;
         # a plan without a price is neither, so it ends.
         if plan_is_free(plan) or (PaymentProvider.MANUAL in enabled_providers() and price is not None):
@@ -109,10 +138,31 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
             audit(account, "subscription.renewed", before, actor_label=TICK_ACTOR)
             return "renewed"
         return _end(account, AccountStatus.EXPIRED, before)
-    paid = _charge_renewal(account, plan=plan, period=(start, end))
-    if paid is not None:
-        apply_succeeded_payment(payment=paid, actor_label=TICK_ACTOR, period_start=start, period_end=end)
-        return "renewed"
+    backend = get_backend(account.provider)
+    if backend is None or not backend.charges_saved_methods or price is None or not account.provider_payment_method_id:
+        return _past_due(account, now, before)
+    # The idempotence key is the period itself, so a retried or concurrent charge is one payment.
+    payment, created = Payment.objects.get_or_create(
+        provider=account.provider,
+        external_id=f"{RENEWAL_PREFIX}{account.pk}-{plan.code}-{start.isoformat()}",
+        defaults={
+            "account": account,
+            "amount": price.amount,
+            "currency": price.currency,
+            "plan": plan,
+            "period_start": start,
+            "period_end": end,
+        },
+    )
+    in_flight = timedelta(seconds=2 * settings.PROVIDER_HTTP_TIMEOUT_SECONDS)
+    if not created and payment.status == PaymentStatus.PENDING and payment.updated_at > timezone.now() - in_flight:
+        # Another run is charging it right now; a run that stopped mid-way is taken over after that.
+        return "in_flight"
+    Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
+    return Renewal(account_pk=account.pk, payment_pk=payment.pk, period=(start, end))
+
+
+def _past_due(account: BillingAccount, now: datetime, before: dict) -> str:
     account.status = AccountStatus.PAST_DUE
     account.past_due_since = now
     account.save(update_fields=["status", "past_due_since", "updated_at"])
@@ -120,38 +170,74 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str:
     return "past_due"
 
 
-def _charge_renewal(account: BillingAccount, *, plan: Plan, period: tuple[datetime, datetime]) -> Payment | None:
-    """Charge the saved method (YooKassa) once per period; the payment if it succeeded at once.
+def _charge_renewal(renewal: Renewal, now: datetime) -> str:
+    """Charge the saved method (YooKassa) outside any transaction, then apply the answer in a short one.
 
-    The idempotence key is the period itself, so a retried or concurrent charge is one payment.
-    """
-    backend = get_backend(account.provider)
-    price = plan.prices.filter(currency=account.currency).first()
-    if backend is None or price is None or not account.provider_payment_method_id:
-        return None
-    key = f"renew-{account.pk}-{plan.code}-{period[0].isoformat()}"
-    try:
-        charge = backend.charge_saved_method(
-            account=account, plan=plan, price=price, idempotence_key=key, period=period
-        )
-    except DomainError:
-        logger.warning("renewal charge failed for account %s", account.pk, exc_info=True)
-        return None
-    if charge is None:
-        return None
-    payment, _ = Payment.objects.get_or_create(
-        provider=account.provider,
-        external_id=charge.external_id,
-        defaults={
-            "account": account,
-            "amount": charge.amount,
-            "currency": charge.currency,
-            "plan": plan,
-            "period_start": period[0],
-            "period_end": period[1],
-            "raw": charge.raw,
-        },
+    Declined, failed or not confirmed at once: past_due (a later notification or reconciliation
+    still applies a payment that goes through)."""
+    payment = Payment.objects.select_related("account__organization", "plan").get(pk=renewal.payment_pk)
+    account = payment.account
+    price = payment.plan.prices.filter(currency=payment.currency).first()
+    report = None
+    if payment.status == PaymentStatus.PENDING and price is not None:
+        try:
+            report = get_backend(payment.provider).charge_saved_method(
+                account=account,
+                plan=payment.plan,
+                price=price,
+                payment=payment,
+                idempotence_key=payment.external_id,
+                period=renewal.period,
+            )
+        except DomainError:
+            logger.warning("renewal charge failed for account %s", account.pk, exc_info=True)
+    with billing_transaction():
+        account = lock_account_by_pk(renewal.account_pk)
+        if report is not None:
+            apply_payment_report(report, actor_label=TICK_ACTOR)
+        account.refresh_from_db()
+        still_due = account.status in CURRENT_STATUSES and account.current_period_end == renewal.period[0]
+        if not still_due:
+            return "renewed" if account.current_period_end >= renewal.period[1] else "skipped"
+        return _past_due(account, now, snapshot(account))
+
+
+def _stale_pending_payments(now: datetime) -> list[int]:
+    """Payments still pending PENDING_RECONCILE_AFTER after they were written, at providers we can ask."""
+    providers = [name for name, backend in BACKENDS.items() if backend.can_fetch_payments]
+    stale = Payment.objects.filter(
+        status=PaymentStatus.PENDING, provider__in=providers, updated_at__lte=now - PENDING_RECONCILE_AFTER
     )
-    if charge.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
-        record_failed_payment(payment=payment, status=charge.status, actor_label=TICK_ACTOR, raw=charge.raw)
-    return payment if charge.status == PaymentStatus.SUCCEEDED else None
+    return list(stale.order_by("pk").values_list("pk", flat=True)[:RECONCILE_BATCH])
+
+
+def reconcile_payment(*, payment_pk: int) -> str:
+    """Ask the provider what became of a pending payment (outside any transaction) and apply it.
+
+    A payment that never got the provider's id (the process stopped between our intent and the
+    provider's answer), or that the provider says does not exist, failed."""
+    payment = Payment.objects.get(pk=payment_pk)
+    report = None
+    if not is_placeholder(payment.external_id):
+        try:
+            report = get_backend(payment.provider).fetch_payment(payment.external_id)
+        except PaymentNotFound:
+            report = None
+        except ProviderError:
+            logger.warning("could not reconcile %s payment %s", payment.provider, payment.external_id, exc_info=True)
+            return "reconcile_failed"
+    with billing_transaction():
+        if report is None:
+            record_failed_payment(payment=payment, status=PaymentStatus.FAILED, actor_label=TICK_ACTOR)
+            return "reconciled"
+        try:
+            with transaction.atomic():
+                outcome = apply_payment_report(report, actor_label=TICK_ACTOR)
+        except EventRefused as refusal:
+            logger.warning("reconciling %s payment %s refused: %s", payment.provider, payment.pk, refusal.detail)
+            return "reconcile_refused"
+        if outcome == WebhookOutcome.IGNORED:
+            # Still pending at the provider: ask again in PENDING_RECONCILE_AFTER.
+            Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
+            return "still_pending"
+        return "reconciled"

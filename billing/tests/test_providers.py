@@ -1,7 +1,10 @@
 """Which providers are on is decided by environment-driven settings alone."""
 
+import ast
 import logging
+from pathlib import Path
 
+import billing.providers
 from billing.providers import enabled_providers, log_disabled_providers
 
 
@@ -20,3 +23,15 @@ def test_several_providers_can_be_enabled_at_once(settings):
     settings.PADDLE_API_KEY, settings.PADDLE_WEBHOOK_SECRET = "key", ["secret"]
     settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = "1", "secret"
     assert enabled_providers() == ["manual", "paddle", "yookassa"]
+
+
+def test_provider_adapters_never_import_billing_services():
+    """Issue 11 #3: adapters translate, services decide; an adapter calling back into services is a circle."""
+    for module in Path(billing.providers.__file__).parent.glob("*.py"):
+        imported = {
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(ast.parse(module.read_text()))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not {name for name in imported if name and name.startswith("billing.services")}, module.name

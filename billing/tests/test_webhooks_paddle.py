@@ -238,19 +238,41 @@ def test_webhook_for_disabled_provider_answers_404(api_client):
     assert response.status_code == 404
 
 
-def test_upgrade_through_a_new_paddle_checkout_stops_the_old_subscription(api_client, auth_client, paddle, monthly):
+def test_upgrade_through_a_new_paddle_checkout_stops_the_old_subscription(
+    api_client, auth_client, paddle, monthly, django_capture_on_commit_callbacks
+):
     paddle.add_subscription("sub_old", price_id="pri_monthly_USD")
     BillingAccountFactory(
         organization=auth_client.user.organization, plan=monthly, provider="paddle", provider_subscription_id="sub_old"
     )
     payment = Payment.objects.get(pk=start_checkout(auth_client, plan="yearly")["payment_id"])
     payload = notification("transaction.completed", completed(paddle, payment.external_id, subscription_id="sub_new"))
-    assert post_paddle(api_client, payload, paddle.webhook_secret).json()["outcome"] == "processed"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_paddle(api_client, payload, paddle.webhook_secret).json()["outcome"] == "processed"
 
     account = BillingAccount.objects.get(organization=auth_client.user.organization)
     assert (account.plan.code, account.provider_subscription_id) == ("yearly", "sub_new")
     assert paddle.subscriptions["sub_old"]["status"] == "canceled"
     assert AuditEvent.objects.filter(action="subscription.upgraded").count() == 1
+
+
+def test_paddle_failing_to_stop_the_replaced_subscription_keeps_the_paid_upgrade_and_flags_it(
+    api_client, auth_client, paddle, monthly, django_capture_on_commit_callbacks
+):
+    """The old subscription is cancelled after the new one is committed (no provider call inside the
+    transaction); if Paddle refuses, the customer keeps what they paid for and operators are told."""
+    BillingAccountFactory(
+        organization=auth_client.user.organization, plan=monthly, provider="paddle", provider_subscription_id="sub_gone"
+    )
+    payment = Payment.objects.get(pk=start_checkout(auth_client, plan="yearly")["payment_id"])
+    payload = notification("transaction.completed", completed(paddle, payment.external_id, subscription_id="sub_new"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_paddle(api_client, payload, paddle.webhook_secret).json()["outcome"] == "processed"
+
+    account = BillingAccount.objects.get(organization=auth_client.user.organization)
+    assert (account.plan.code, account.provider_subscription_id) == ("yearly", "sub_new")
+    flagged = AuditEvent.objects.get(action="subscription.replaced_cancel_failed")
+    assert flagged.after["subscription_id"] == "sub_gone"
 
 
 def paddle_time(moment: datetime) -> str:

@@ -1,9 +1,11 @@
 """YooKassa end to end: payments through the real SDK against the fake API, IP-checked notifications."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, WebhookEvent
 from billing.tests.account_factories import BillingAccountFactory
@@ -222,3 +224,90 @@ def test_pending_renewal_is_applied_by_the_later_notification(api_client, fake_y
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
     assert account.current_period_start == payment.period_start
+
+
+# --- Issue 11 #15: ignored notifications retried, pending payments reconciled, unknown payments refused ---
+
+
+def test_an_ignored_notification_is_retried_once_yookassa_confirms_the_payment(
+    api_client, auth_client, fake_yookassa, monthly
+):
+    body = start_payment(auth_client)
+    assert notify(api_client, body["provider_payment_id"]).json()["outcome"] == "ignored"
+    fake_yookassa.set_status(body["provider_payment_id"], "succeeded")
+
+    call_command("billing_retry_webhooks")
+
+    event = WebhookEvent.objects.get()
+    assert (event.outcome, event.attempts) == ("processed", 2)
+    assert BillingAccount.objects.get(organization=auth_client.user.organization).status == AccountStatus.ACTIVE
+
+
+def test_ignored_events_that_cannot_change_are_not_retried(api_client, fake_yookassa):
+    assert notify(api_client, "refund-1", event="refund.succeeded").json()["outcome"] == "ignored"
+
+    call_command("billing_retry_webhooks")
+
+    assert WebhookEvent.objects.get().attempts == 1
+
+
+def test_a_notification_for_a_payment_yookassa_does_not_have_is_refused_and_answered_200(api_client, fake_yookassa):
+    response = notify(api_client, "2d7a8f0e-no-such-payment")
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "refused"
+    event = WebhookEvent.objects.get()
+    assert event.outcome == "refused" and "no payment" in event.error
+    assert AuditEvent.objects.filter(action="webhook.refused").count() == 1
+
+
+def age(payment_pk, minutes):
+    Payment.objects.filter(pk=payment_pk).update(updated_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_billing_tick_reconciles_a_payment_pending_for_more_than_ten_minutes(auth_client, fake_yookassa, monthly):
+    body = start_payment(auth_client)
+    fake_yookassa.set_status(body["provider_payment_id"], "succeeded")
+    age(body["payment_id"], 11)
+
+    call_command("billing_tick")
+
+    assert Payment.objects.get(pk=body["payment_id"]).status == PaymentStatus.SUCCEEDED
+    account = BillingAccount.objects.get(organization=auth_client.user.organization)
+    assert (account.status, account.plan.code) == (AccountStatus.ACTIVE, "monthly")
+    assert AuditEvent.objects.get(action="subscription.activated").actor_label == "billing_tick"
+
+
+def test_billing_tick_records_a_payment_yookassa_canceled(auth_client, fake_yookassa, monthly):
+    body = start_payment(auth_client)
+    fake_yookassa.set_status(body["provider_payment_id"], "canceled")
+    age(body["payment_id"], 11)
+
+    call_command("billing_tick")
+
+    assert Payment.objects.get(pk=body["payment_id"]).status == PaymentStatus.CANCELED
+
+
+def test_billing_tick_leaves_a_recent_pending_payment_alone(auth_client, fake_yookassa, monthly):
+    body = start_payment(auth_client)
+    fake_yookassa.set_status(body["provider_payment_id"], "succeeded")
+    age(body["payment_id"], 9)
+
+    call_command("billing_tick")
+
+    assert [r for r in fake_yookassa.requests if r[0] == "GET"] == []
+    assert Payment.objects.get(pk=body["payment_id"]).status == PaymentStatus.PENDING
+
+
+def test_billing_tick_fails_a_checkout_that_never_got_its_yookassa_id(auth_client, fake_yookassa, monthly):
+    account = BillingAccountFactory(organization=auth_client.user.organization, plan=monthly, currency="RUB")
+    stuck = Payment.objects.create(
+        account=account, provider="yookassa", external_id="pending-0f1e", amount=990, currency="RUB", plan=monthly
+    )
+    age(stuck.pk, 11)
+
+    call_command("billing_tick")
+
+    stuck.refresh_from_db()
+    assert stuck.status == PaymentStatus.FAILED
+    assert fake_yookassa.requests == []

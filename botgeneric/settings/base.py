@@ -280,6 +280,9 @@ WEB_MAX_INPUT_CHARS = env.int("WEB_MAX_INPUT_CHARS", default=20000)
 # Product settings.
 TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
+# Every payment-provider HTTP call gives up after this; billing transactions wait this long for a row lock.
+PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
+BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default=5.0)
 CONVERSATION_HISTORY_MESSAGES = env.int("CONVERSATION_HISTORY_MESSAGES", default=20)
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 
-from testing.fakes.json_http import JsonRequestHandler
+from testing.fakes.json_http import FakeControls, JsonRequestHandler
 
 API_KEY = "pdl_test_apikey_0123456789"
 
@@ -44,10 +44,11 @@ def paddle_price(price_id: str, amount_minor: str, currency: str) -> dict:
     }
 
 
-class FakePaddle:
+class FakePaddle(FakeControls):
     """State of the fake: prices it knows (price id → (minor amount, currency)) and what was created."""
 
     def __init__(self):
+        super().__init__()
         self.prices: dict[str, tuple[str, str]] = {}
         self.transactions: dict[str, dict] = {}
         self.subscriptions: dict[str, dict] = {}
@@ -62,6 +63,7 @@ class FakePaddle:
         return self
 
     def stop(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -188,6 +190,7 @@ class FakePaddle:
 
             def do_GET(self):
                 fake.requests.append(("GET", self.path, {}))
+                fake.pause(self.command, self.path)
                 if not self._authorized():
                     return
                 path = self.path.split("?")[0]
@@ -198,6 +201,7 @@ class FakePaddle:
             def do_POST(self):
                 body = self._body()
                 fake.requests.append(("POST", self.path, body))
+                fake.pause(self.command, self.path)
                 if not self._authorized():
                     return
                 if fake.fail_next:
@@ -227,6 +231,7 @@ class FakePaddle:
             def do_PATCH(self):
                 body = self._body()
                 fake.requests.append(("PATCH", self.path, body))
+                fake.pause(self.command, self.path)
                 if not self._authorized():
                     return
                 if fake.fail_next:

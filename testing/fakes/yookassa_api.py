@@ -12,14 +12,15 @@ import uuid
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 
-from testing.fakes.json_http import JsonRequestHandler
+from testing.fakes.json_http import FakeControls, JsonRequestHandler
 
 SHOP_ID = "123456"
 SECRET_KEY = "test_secret_key_0123456789"
 
 
-class FakeYooKassa:
+class FakeYooKassa(FakeControls):
     def __init__(self):
+        super().__init__()
         self.payments: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}
         self.requests: list[tuple[str, str, dict, dict]] = []
@@ -35,6 +36,7 @@ class FakeYooKassa:
         return self
 
     def stop(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -103,6 +105,7 @@ class FakeYooKassa:
 
             def do_GET(self):
                 fake.requests.append(("GET", self.path, dict(self.headers), {}))
+                fake.pause(self.command, self.path)
                 if not self._authorized():
                     return
                 payment_id = self.path.split("?")[0].rsplit("/", 1)[-1]
@@ -115,6 +118,7 @@ class FakeYooKassa:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.requests.append(("POST", self.path, dict(self.headers), body))
+                fake.pause(self.command, self.path)
                 if not self._authorized():
                     return
                 if self.path != "/v3/payments":

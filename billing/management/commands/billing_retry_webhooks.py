@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from billing.webhooks import retry_failed_webhooks
+from billing.services.webhooks import retry_failed_webhooks
 
 
 class Command(BaseCommand):

@@ -1,24 +1,32 @@
-"""Provider webhooks: verify, store the raw event once, process it atomically.
+"""Provider webhooks: verify, store the raw event once, read it from the provider, apply it.
 
 The (provider, event id) unique constraint makes a replay or a concurrent duplicate a no-op:
 every delivery takes the stored event's row lock, and only the first finds it unprocessed.
-A failure rolls the processing back and leaves the event `failed`, to be retried by the
-provider's next delivery or `manage.py billing_retry_webhooks`.
+Reading the event (for YooKassa: re-fetching the payment from its API) happens before that
+transaction, so no row is locked while the provider is asked. A failure rolls the processing back
+and leaves the event `failed`, to be retried by the provider's next delivery or
+`manage.py billing_retry_webhooks`.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import WebhookEvent, WebhookOutcome
-from billing.providers import get_backend
-from billing.providers.base import EventRefused, VerifiedEvent, WebhookRejected
+from billing.providers import BACKENDS, get_backend
+from billing.providers.base import EventRefused, PaymentNotFound, VerifiedEvent, WebhookRejected
+from billing.services.accounts import billing_transaction
+from billing.services.provider_events import apply_provider_report
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
 
 FINAL_OUTCOMES = (WebhookOutcome.PROCESSED, WebhookOutcome.REFUSED)
+#: How long an `ignored` event whose payment was not confirmed yet is worth asking about again.
+IGNORED_RETRY_WINDOW = timedelta(days=1)
 
 
 def receive_webhook(*, provider: str, request) -> WebhookEvent:
@@ -46,7 +54,15 @@ def _store(provider: str, verified: VerifiedEvent) -> WebhookEvent:
 
 def process_webhook_event(*, event_pk: int) -> WebhookEvent:
     """Apply a stored event once. Safe to call again: a processed or refused event is left alone."""
-    with transaction.atomic():
+    event = WebhookEvent.objects.get(pk=event_pk)
+    if event.outcome in FINAL_OUTCOMES:
+        return event
+    report, failure = None, None
+    try:
+        report = get_backend(event.provider).read_event(event)
+    except Exception as exc:  # noqa: BLE001 — applied below, in the transaction that records the outcome
+        failure = exc
+    with billing_transaction():
         event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
         if event.outcome in FINAL_OUTCOMES:
             return event
@@ -54,13 +70,17 @@ def process_webhook_event(*, event_pk: int) -> WebhookEvent:
         event.error = ""
         try:
             with transaction.atomic():
-                event.outcome = get_backend(event.provider).process_event(event)
+                if isinstance(failure, PaymentNotFound):
+                    raise EventRefused(None, str(failure.detail))
+                if failure is not None:
+                    raise failure
+                event.outcome = apply_provider_report(report, actor_label=f"webhook:{event.provider}:{event.event_id}")
         except EventRefused as refusal:
             _flag_refused(event, refusal)
         except Exception as exc:  # noqa: BLE001 — any failure must leave the event failed and retryable
-            logger.exception("webhook %s:%s failed", event.provider, event.event_id)
+            logger.error("webhook %s:%s failed", event.provider, event.event_id, exc_info=exc)
             event.outcome = WebhookOutcome.FAILED
-            event.error = f"{type(exc).__name__}: {exc}"[:2000]
+            event.error = f"{type(exc).__name__}: {getattr(exc, 'detail', exc)}"[:2000]
         if event.outcome != WebhookOutcome.FAILED:
             event.processed_at = timezone.now()
         event.save(update_fields=["outcome", "error", "attempts", "processed_at"])
@@ -82,8 +102,12 @@ def _flag_refused(event: WebhookEvent, refusal: EventRefused) -> None:
 
 
 def retry_failed_webhooks() -> list[WebhookEvent]:
-    """Process again every event left failed (or never finished), oldest first."""
-    pending = WebhookEvent.objects.filter(outcome__in=[WebhookOutcome.FAILED, WebhookOutcome.RECEIVED]).order_by(
-        "received_at", "pk"
-    )
+    """Process again, oldest first, every event left failed or never finished, and the recent
+    `ignored` ones whose provider may confirm them later (a YooKassa payment still pending)."""
+    retry = Q(outcome__in=[WebhookOutcome.FAILED, WebhookOutcome.RECEIVED])
+    recent = Q(outcome=WebhookOutcome.IGNORED, received_at__gte=timezone.now() - IGNORED_RETRY_WINDOW)
+    for name, backend in BACKENDS.items():
+        for prefix in backend().retryable_ignored_types():
+            retry |= recent & Q(provider=name, event_type__startswith=prefix)
+    pending = WebhookEvent.objects.filter(retry).order_by("received_at", "pk")
     return [process_webhook_event(event_pk=pk) for pk in pending.values_list("pk", flat=True)]
