@@ -35,7 +35,13 @@ def _default_return_url(request) -> str:
     return request.build_absolute_uri("/dashboard/")
 
 
-BILLING_ERRORS = {**ERROR_RESPONSES, 502: OpenApiResponse(ErrorBody, description="Payment provider failed")}
+BILLING_ERRORS = {
+    **ERROR_RESPONSES,
+    409: OpenApiResponse(ErrorBody, description="The subscription changed meanwhile (changed_meanwhile)"),
+    502: OpenApiResponse(ErrorBody, description="Payment provider failed"),
+    503: OpenApiResponse(ErrorBody, description="The billing account is busy (billing_busy)"),
+    504: OpenApiResponse(ErrorBody, description="Payment provider did not answer in time (provider_timeout)"),
+}
 
 
 class AccountView(APIView):
