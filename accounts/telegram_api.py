@@ -1,7 +1,7 @@
 """POST /api/v1/auth/telegram: sign in (or sign up) with the Telegram Login Widget, get a JWT pair."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from accounts.services import get_or_create_telegram_user
 from accounts.telegram_auth import verify_login_widget
 from accounts.throttles import AuthIPThrottle
 from botgeneric.errors import DomainError
-from botgeneric.openapi import ERROR_RESPONSES
+from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 
 
 class TelegramLoginInput(serializers.Serializer):
@@ -33,7 +33,14 @@ class TelegramLoginView(APIView):
     authentication_classes: list = []
     throttle_classes = [AuthIPThrottle]
 
-    @extend_schema(request=TelegramLoginInput, responses={200: TokenPair, **ERROR_RESPONSES})
+    @extend_schema(
+        request=TelegramLoginInput,
+        responses={
+            200: TokenPair,
+            **ERROR_RESPONSES,
+            404: OpenApiResponse(ErrorBody, description="telegram_login_unavailable: Telegram login is not enabled"),
+        },
+    )
     def post(self, request):
         TelegramLoginInput(data=request.data).is_valid(raise_exception=True)
         login = verify_login_widget(

@@ -45,7 +45,8 @@ def verify_login_widget(
 ) -> TelegramLogin:
     """Return who signed in, or raise TelegramAuthError (bad signature, stale or malformed payload)."""
     if not bot_token:
-        raise DomainError("telegram_login_unavailable", "Telegram login is not configured.", 503)
+        # 404 like a disabled payment provider's webhook: the feature is not here, nothing is broken.
+        raise DomainError("telegram_login_unavailable", "Telegram login is not enabled here.", 404)
     if any(isinstance(value, (dict, list)) or value is None for value in data.values()):
         raise TelegramAuthError(detail="The Telegram login payload is malformed.")
     given_hash = str(data.get("hash", ""))

@@ -1,8 +1,7 @@
 """Billing API (SPEC §7). Thin: validate, call a service or selector, shape the answer."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.pagination import LimitOffsetPagination
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +13,7 @@ from billing.selectors import account_for, history_for
 from billing.services.webhooks import receive_webhook
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
+from botgeneric.pagination import LimitOffsetPagination, limit_offset_parameters
 
 
 class ForbiddenRole(DomainError):
@@ -129,10 +129,7 @@ class HistoryView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int, required=False),
-            OpenApiParameter("offset", int, required=False),
-        ],
+        parameters=limit_offset_parameters(HistoryPagination),
         responses={200: s.HistoryPage, **ERROR_RESPONSES},
     )
     def get(self, request):
@@ -167,6 +164,7 @@ class WebhookView(APIView):
             200: s.WebhookOutput,
             400: OpenApiResponse(ErrorBody, description="Bad signature or payload"),
             403: OpenApiResponse(ErrorBody, description="Untrusted source address"),
+            404: OpenApiResponse(ErrorBody, description="provider_disabled: the provider is not enabled here"),
             500: OpenApiResponse(ErrorBody, description="Processing failed; the event is kept for a retry"),
         },
     )

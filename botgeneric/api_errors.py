@@ -1,5 +1,7 @@
 """One error body for the whole API: {"code": ..., "detail": ..., **extra}."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,6 +17,11 @@ def exception_handler(exc, context):
             headers["Retry-After"] = str(int(retry_after))
         return Response(exc.as_dict(), status=exc.http_status, headers=headers)
 
+    # DRF answers Django's Http404 and PermissionDenied with a bare {"detail"}; give them our shape too.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -26,3 +26,9 @@ urlpatterns = [
     path("telegram/", include("channels_tg.urls")),
     path("", include("channels_web.urls")),
 ]
+
+# Under /api/ the answers to unmatched paths, oversized bodies and crashes are JSON in the API's shape.
+handler400 = "botgeneric.error_views.bad_request"
+handler403 = "botgeneric.error_views.permission_denied"
+handler404 = "botgeneric.error_views.page_not_found"
+handler500 = "botgeneric.error_views.server_error"

@@ -95,7 +95,10 @@ def test_telegram_login_is_unavailable_without_a_bot_token(api_client, settings)
     data = widget_payload()
     settings.TELEGRAM_BOT_TOKEN = ""
 
-    assert telegram_login(api_client, data).status_code == 503
+    response = telegram_login(api_client, data)
+
+    assert response.status_code == 404  # issue 11 item 16: a 4xx the schema documents, not a 503
+    assert response.json()["code"] == "telegram_login_unavailable"
 
 
 @pytest.mark.django_db

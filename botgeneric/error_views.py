@@ -1,0 +1,51 @@
+"""Django's error pages (handler400/403/404/500), in the API's own error shape under /api/.
+
+DRF answers errors raised inside its views; these answer what never reaches one: a path no URL
+matches, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, an unhandled exception. Outside /api/ the pages
+stay Django's HTML ones.
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views import defaults
+
+API_PREFIX = "/api/"
+OPENAI_PREFIX = "/api/v1/openai/"
+
+
+def _api_error(request, *, status: int, code: str, detail: str) -> JsonResponse:
+    """`{"code", "detail"}`, or OpenAI's `{"error": {...}}` under the OpenAI-compatible endpoint."""
+    if request.path.startswith(OPENAI_PREFIX):
+        error_type = "api_error" if status >= 500 else "invalid_request_error"
+        body = {"error": {"message": detail, "type": error_type, "code": code, "param": None}}
+    else:
+        body = {"code": code, "detail": detail}
+    return JsonResponse(body, status=status)
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception, template_name)
+    if isinstance(exception, RequestDataTooBig):
+        return _api_error(request, status=413, code="payload_too_large", detail="The request body is too large.")
+    return _api_error(request, status=400, code="bad_request", detail="The request could not be understood.")
+
+
+def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPLATE_NAME):
+    if not request.path.startswith(API_PREFIX):
+        return defaults.permission_denied(request, exception, template_name)
+    return _api_error(request, status=403, code="permission_denied", detail="You may not do this.")
+
+
+def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    if not request.path.startswith(API_PREFIX):
+        return defaults.page_not_found(request, exception, template_name)
+    return _api_error(
+        request, status=404, code="not_found", detail=f"No such endpoint: {request.method} {request.path}"
+    )
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    if not request.path.startswith(API_PREFIX):
+        return defaults.server_error(request, template_name)
+    return _api_error(request, status=500, code="server_error", detail="Something went wrong on our side.")
