@@ -116,7 +116,7 @@ class OpenAIView(APIView):
 
 class ChatMessage(serializers.Serializer):
     role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant", "tool", "function"])
-    content = serializers.JSONField(required=False, allow_null=True)
+    content = serializers.JSONField(required=False, allow_null=True, default="")
 
     def validate_content(self, content):
         """A string, or a list of parts of which only `text` parts can reach a prompt template."""
