@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
-WEB_THREADS ?= 32
+DATABASE_POOL_MAX_SIZE ?= 20
 
 .PHONY: run test lint fmt install install-dev migrate seed serve bench
 
@@ -37,12 +37,16 @@ migrate: install .env
 seed: migrate
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 
+# ASGI: gunicorn manages uvicorn workers, each one event loop, so a streamed answer holds no thread
+# while it waits on the model. Under ASGI each request's database work runs in a thread of its own:
+# connections are pooled (PostgreSQL) or closed after each request (CONN_MAX_AGE=0), never kept per thread.
 run: seed
 	@if [ "$${DEBUG:-0}" = "1" ]; then \
-		exec $(PY) manage.py runserver $(HOST):$(PORT); \
+		CONN_MAX_AGE=0 exec $(VENV)/bin/uvicorn botgeneric.asgi:application --host $(HOST) --port $(PORT) --reload; \
 	else \
-		exec $(VENV)/bin/gunicorn botgeneric.wsgi:application --bind $(HOST):$(PORT) \
-			--worker-class gthread --workers $(WEB_CONCURRENCY) --threads $(WEB_THREADS) --access-logfile -; \
+		CONN_MAX_AGE=0 DATABASE_POOL_MAX_SIZE=$(DATABASE_POOL_MAX_SIZE) exec $(VENV)/bin/gunicorn botgeneric.asgi:application \
+			--bind $(HOST):$(PORT) --worker-class uvicorn_worker.UvicornWorker --workers $(WEB_CONCURRENCY) \
+			--access-logfile -; \
 	fi
 
 test: install-dev

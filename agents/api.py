@@ -1,16 +1,28 @@
 """Agent API (SPEC §7): list/read the agents the policy allows, invoke one, read own conversations."""
 
+import json
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from agents import serializers as s
 from agents.models import Channel
 from agents.selectors import access_agent, access_conversation, conversations_for, messages_of
-from agents.services import invoke
+from agents.services import StreamDone, TextDelta, invoke_stream
+from agents.streaming import (
+    AsyncAPIView,
+    EventStreamNegotiation,
+    event_stream_response,
+    wants_event_stream,
+    with_keepalives,
+)
+from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from policy.permissions import PolicyPermission
 from policy.selectors import agents_for
@@ -24,31 +36,66 @@ INVOKE_ERRORS = {
 }
 
 
-class AgentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reading is scoped to the agents the caller's plan allows on the API; invoking is decided by the
-    policy (PolicyPermission), so a refused agent answers with the policy's own code, not a bare 404."""
+SSE_DESCRIPTION = """With `"stream": true` or `Accept: text/event-stream`: Server-Sent Events.
+`event: delta` — `{"text": "..."}`, the next piece of the answer, as the model writes it;
+`event: done` — once, at the end: `{"conversation_id", "prompt_version", "usage": {...}}` (and `"demo": true`);
+`event: error` — `{"code", "detail"}` when the answer fails after it began (what was delivered is charged
+and stored, marked interrupted). Comment lines (`: keep-alive`) may come while the model is silent.
+Errors before the first delta are ordinary JSON error responses with their status."""
 
-    permission_classes = [IsAuthenticated, PolicyPermission]
+
+class AgentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reading is scoped to the agents the caller's plan allows on the API; invoking is `AgentInvokeView`."""
+
+    permission_classes = [IsAuthenticated]
     serializer_class = s.AgentOutput
-    policy_channel = Channel.API
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        return agents_for(user=self.request.user, channel=self.policy_channel)
+        return agents_for(user=self.request.user, channel=Channel.API)
 
-    def get_object(self):
-        if self.action != "invoke":
-            return super().get_object()
-        agent = access_agent(agent_id=self.kwargs["pk"])
-        self.check_object_permissions(self.request, agent)
-        return agent
 
-    @extend_schema(request=s.InvokeInput, responses={200: s.InvokeOutput, **INVOKE_ERRORS})
-    @action(detail=True, methods=["post"])
-    def invoke(self, request, pk=None):
+class AgentInvokeView(AsyncAPIView):
+    """Invoke an agent: decided by the policy (PolicyPermission), so a refused agent answers with the
+    policy's own code, not a bare 404. The whole answer as JSON, or streamed as Server-Sent Events."""
+
+    permission_classes = [IsAuthenticated, PolicyPermission]
+    content_negotiation_class = EventStreamNegotiation
+    policy_channel = Channel.API
+
+    @extend_schema(
+        operation_id="agents_invoke_create",
+        tags=["agents"],
+        request=s.InvokeInput,
+        responses={
+            (200, "application/json"): s.InvokeOutput,
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=SSE_DESCRIPTION),
+            **INVOKE_ERRORS,
+        },
+    )
+    async def post(self, request, pk=None):
+        data, agent, conversation = await sync_to_async(self._validated)(request, pk)
+        stream = invoke_stream(
+            user=request.user,
+            agent=agent,
+            channel=self.policy_channel,
+            input=data["input"],
+            variables=data["variables"],
+            conversation=conversation,
+            access=getattr(request, "policy_access", None),
+        )
+        first = await anext(stream)  # refusals and failures before the answer starts raise here
+        if wants_event_stream(request, data):
+            return await event_stream_response(request, _sse(first, stream))
+        async for event in stream:
+            first = event
+        return Response(s.InvokeOutput(first.result).data)
+
+    def _validated(self, request, pk):
         data = s.InvokeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        agent = self.get_object()
+        agent = access_agent(agent_id=pk)
+        self.check_object_permissions(request, agent)
         conversation = None
         if data.validated_data.get("conversation_id"):
             conversation = access_conversation(
@@ -56,16 +103,31 @@ class AgentViewSet(viewsets.ReadOnlyModelViewSet):
                 conversation_id=data.validated_data["conversation_id"],
                 history=settings.CONVERSATION_HISTORY_MESSAGES,
             )
-        result = invoke(
-            user=request.user,
-            agent=agent,
-            channel=self.policy_channel,
-            input=data.validated_data["input"],
-            variables=data.validated_data["variables"],
-            conversation=conversation,
-            access=getattr(request, "policy_access", None),
-        )
-        return Response(s.InvokeOutput(result).data)
+        return data.validated_data, agent, conversation
+
+
+def _event(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _format(event: TextDelta | StreamDone | None) -> str:
+    if event is None:
+        return ": keep-alive\n\n"
+    if isinstance(event, TextDelta):
+        return _event("delta", {"text": event.text})
+    done = s.InvokeOutput(event.result).data
+    del done["output"]
+    return _event("done", done)
+
+
+async def _sse(first: TextDelta, stream: AsyncIterator) -> AsyncIterator[str]:
+    """The answer as `delta` events, then `done`; an `error` event if it fails midway."""
+    yield _format(first)
+    try:
+        async for event in with_keepalives(stream):
+            yield _format(event)
+    except DomainError as failure:
+        yield _event("error", failure.as_dict())
 
 
 class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

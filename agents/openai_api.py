@@ -8,8 +8,9 @@ module only translates the wire format both ways, errors included.
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 
-from django.http import StreamingHttpResponse
+from asgiref.sync import sync_to_async
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -20,7 +21,9 @@ from rest_framework.views import APIView
 
 from agents.models import Agent, Channel
 from agents.selectors import with_active_prompt
-from agents.services import invoke
+from agents.serializers import MAX_INPUT_CHARS
+from agents.services import InvokeResult, StreamDone, TextDelta, invoke_stream
+from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
 from botgeneric.errors import DomainError
 from policy.errors import DenyCode
 from policy.selectors import agents_for
@@ -111,6 +114,10 @@ class OpenAIView(APIView):
         return openai_exception_handler
 
 
+class AsyncOpenAIView(AsyncAPIView, OpenAIView):
+    pass
+
+
 # Request and response shapes (the subset of OpenAI's Chat Completions API an agent can honour).
 
 
@@ -121,7 +128,7 @@ class ChatMessage(serializers.Serializer):
     def validate_content(self, content):
         """A string, or a list of parts of which only `text` parts can reach a prompt template."""
         if content is None or isinstance(content, str):
-            return content or ""
+            return self._checked(content or "")
         if not isinstance(content, list):
             raise serializers.ValidationError("must be a string or a list of content parts")
         texts = []
@@ -129,7 +136,16 @@ class ChatMessage(serializers.Serializer):
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
                 raise serializers.ValidationError("only text content parts are supported")
             texts.append(part["text"])
-        return "\n".join(texts)
+        return self._checked("\n".join(texts))
+
+    @staticmethod
+    def _checked(text: str) -> str:
+        """The caps of the REST invoke's input, checked before anything is sent upstream."""
+        if len(text) > MAX_INPUT_CHARS:
+            raise serializers.ValidationError(f"must be at most {MAX_INPUT_CHARS} characters")
+        if "\x00" in text:
+            raise serializers.ValidationError("must not contain NUL characters")
+        return text
 
 
 class ChatCompletionInput(serializers.Serializer):
@@ -239,7 +255,7 @@ def _model(agent: Agent) -> dict:
     return {"id": agent.slug, "object": "model", "created": int(agent.created_at.timestamp()), "owned_by": OWNER}
 
 
-class ChatCompletionsView(OpenAIView):
+class ChatCompletionsView(AsyncOpenAIView):
     @extend_schema(
         operation_id="openai_chat_completions",
         tags=["openai"],
@@ -247,23 +263,27 @@ class ChatCompletionsView(OpenAIView):
         responses={
             (200, "application/json"): ChatCompletionOutput,
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR, description="With `stream: true`: chat.completion.chunk events, then `data: [DONE]`."
+                OpenApiTypes.STR,
+                description="With `stream: true`: one chat.completion.chunk per piece of the answer as the model "
+                "writes it, a stop chunk, the usage chunk with `stream_options.include_usage`, then `data: [DONE]`; "
+                "`: keep-alive` comments while the model is silent. A failure after the first chunk ends the "
+                "stream with an `error` object.",
             ),
             **OPENAI_ERRORS,
         },
     )
-    def post(self, request):
-        data = ChatCompletionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        slug = data.validated_data["model"]
-        agent = with_active_prompt(Agent.objects.filter(slug=slug)).first()
-        if agent is None:
-            raise _model_not_found(slug)
-        result = invoke(user=request.user, agent=agent, channel=Channel.API, input=data.agent_input)
-        completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    async def post(self, request):
+        data, agent = await sync_to_async(self._validated)(request)
+        stream = invoke_stream(user=request.user, agent=agent, channel=Channel.API, input=data.agent_input)
+        first = await anext(stream)  # refusals and failures before the answer starts raise here
+        completion_id, created, slug = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data.validated_data["model"]
         if data.validated_data["stream"]:
             include_usage = bool((data.validated_data.get("stream_options") or {}).get("include_usage"))
-            return _stream(completion_id, created, slug, result, include_usage=include_usage)
+            chunks = _chunks(first, stream, _ChunkShape(completion_id, created, slug), include_usage=include_usage)
+            return await event_stream_response(request, chunks)
+        async for event in stream:
+            first = event
+        result = first.result
         return Response(
             {
                 "id": completion_id,
@@ -283,29 +303,55 @@ class ChatCompletionsView(OpenAIView):
             }
         )
 
+    def _validated(self, request) -> tuple[ChatCompletionInput, Agent]:
+        data = ChatCompletionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        slug = data.validated_data["model"]
+        agent = with_active_prompt(Agent.objects.filter(slug=slug)).first()
+        if agent is None:
+            raise _model_not_found(slug)
+        return data, agent
 
-def _stream(completion_id: str, created: int, model: str, result, *, include_usage: bool) -> StreamingHttpResponse:
-    """The finished answer as one content chunk, a stop chunk, an optional usage chunk and `[DONE]`.
 
-    The agent's whole answer is known before the first byte is sent (invoke meters a completed call), so
-    errors still come back as ordinary HTTP errors and a stream, once started, always ends well.
-    """
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+class _ChunkShape:
+    """The fields every chunk of one completion repeats."""
 
-    def chunk(delta: dict, finish_reason: str | None) -> dict:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]}
+    def __init__(self, completion_id: str, created: int, model: str):
+        self.base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
 
-    events = [
-        chunk({"role": "assistant", "content": result.output}, None),
-        chunk({}, "stop"),
-    ]
-    if include_usage:
-        events.append({**base, "choices": [], "usage": _usage(result)})
-    body = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
-    response = StreamingHttpResponse(iter(body), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    def choice(self, delta: dict, finish_reason: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+        return _data({**self.base, "system_fingerprint": None, "choices": [choice]})
+
+    def usage(self, result: InvokeResult) -> str:
+        return _data({**self.base, "system_fingerprint": None, "choices": [], "usage": _usage(result)})
+
+
+def _data(payload: dict) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+async def _chunks(
+    first: TextDelta, stream: AsyncIterator, shape: _ChunkShape, *, include_usage: bool
+) -> AsyncIterator[str]:
+    """Each delta as its own chunk as it arrives (the first one carries the role), the stop chunk, the
+    usage chunk when asked for, `[DONE]`. A failure midway ends the stream with OpenAI's error object."""
+    yield shape.choice({"role": "assistant", "content": first.text})
+    try:
+        async for event in with_keepalives(stream):
+            if event is None:
+                yield ": keep-alive\n\n"
+            elif isinstance(event, TextDelta):
+                yield shape.choice({"content": event.text})
+            elif isinstance(event, StreamDone):
+                yield shape.choice({}, "stop")
+                if include_usage:
+                    yield shape.usage(event.result)
+    except DomainError as failure:
+        error = {"message": str(failure.detail), "type": "api_error", "code": failure.code, "param": None}
+        yield _data({"error": error})
+        return
+    yield "data: [DONE]\n\n"
 
 
 class ModelListView(OpenAIView):

@@ -19,6 +19,11 @@ class InvokeInput(serializers.Serializer):
         default=dict,
     )
     conversation_id = serializers.IntegerField(required=False, min_value=1)
+    stream = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Answer as Server-Sent Events while the model writes (same as `Accept: text/event-stream`).",
+    )
 
     def validate_input(self, value: str) -> str:
         if not value.strip():

@@ -219,7 +219,7 @@ def _start(
     except PolicyDenied as denied:
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
-    _release_pooled_connection()
+    _release_connection()
     return _Started(grant=grant, call=call, conversation=conversation)
 
 
@@ -309,12 +309,15 @@ def _store(*, started: _Started, user, channel: str, input: str, completion, int
         )
 
 
-def _release_pooled_connection() -> None:
-    """With a connection pool, hand the connection back while we wait on the provider, so N calls in
-    flight need the pool's few connections, not N. Not inside a transaction (a caller's atomic block,
-    or a test's), and not without a pool: reconnecting would cost more than it saves."""
+def _release_connection() -> None:
+    """Hand the database connection back while we wait on the provider, so N answers in flight need a
+    pool's few connections, not N: with a connection pool, or when connections are not kept between
+    requests anyway (CONN_MAX_AGE 0, as under the ASGI server, where each request has its own thread).
+    Not inside a transaction (a caller's atomic block, or a test's), and not with persistent
+    connections: reconnecting would cost more than it saves."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block or not connection.settings_dict.get("OPTIONS", {}).get("pool"):
+    pooled = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    if connection.in_atomic_block or not (pooled or connection.settings_dict.get("CONN_MAX_AGE") == 0):
         return
     connection.close()
 

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from agents import api
@@ -6,4 +7,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("agents", api.AgentViewSet, basename="agent")
 router.register("conversations", api.ConversationViewSet, basename="conversation")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("agents/<int:pk>/invoke", api.AgentInvokeView.as_view(), name="agent-invoke"),
+    *router.urls,
+]

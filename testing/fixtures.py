@@ -153,3 +153,14 @@ def fake_apple(settings, monkeypatch):
     monkeypatch.setattr(AppleOAuth2Adapter, "public_key_url", fake.jwks_url)
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db):
+    """The project's ASGI application under uvicorn on 127.0.0.1, as `make run` serves it: real HTTP,
+    streamed answers, client disconnects. `.url`; needs committed data (a transactional test)."""
+    from testing.asgi_server import LiveASGIServer
+
+    server = LiveASGIServer().start()
+    yield server
+    server.stop()

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible endpoint, driven by the official `openai` SDK over real HTTP (live_server).
+"""The OpenAI-compatible endpoint, driven by the official `openai` SDK over real HTTP (the live ASGI server).
 
 The agent's provider is the fake OpenAI upstream, so the whole chain is real: SDK → our endpoint →
 policy → runtime → SDK → fake upstream, and back.
@@ -48,15 +48,15 @@ def _urlconf_loaded():
 
 
 @pytest.fixture
-def client(live_server, api_key):
+def client(live_asgi_server, api_key):
     """The official SDK as a customer would configure it; no retries, so each call is one request."""
-    with sdk_client(live_server, api_key) as client:
+    with sdk_client(live_asgi_server, api_key) as client:
         yield client
 
 
-def sdk_client(live_server, secret: str) -> openai.OpenAI:
+def sdk_client(live_asgi_server, secret: str) -> openai.OpenAI:
     """Closed after the test, so the live server's threads (and their database sessions) end with it."""
-    return openai.OpenAI(base_url=f"{live_server.url}/api/v1/openai", api_key=secret, max_retries=0, timeout=60)
+    return openai.OpenAI(base_url=f"{live_asgi_server.url}/api/v1/openai", api_key=secret, max_retries=0, timeout=60)
 
 
 def test_chat_completion_answers_in_openai_shape_and_is_metered(client, upstream_agent, fake_openai, user):
@@ -152,14 +152,14 @@ def test_rate_limited_is_rate_limit_error_with_retry_after(client, user, same_ra
 
 
 @pytest.mark.parametrize("make_key", ["garbage", "revoked"])
-def test_bad_or_revoked_key_is_authentication_error(live_server, user, api_key, make_key):
+def test_bad_or_revoked_key_is_authentication_error(live_asgi_server, user, api_key, make_key):
     if make_key == "revoked":
         key = user.organization.api_keys.get()
         revoke_api_key(key=key, actor=user)
         secret = api_key
     else:
         secret = "bg_0000_not-a-key"
-    with sdk_client(live_server, secret) as client, pytest.raises(openai.AuthenticationError) as failed:
+    with sdk_client(live_asgi_server, secret) as client, pytest.raises(openai.AuthenticationError) as failed:
         client.chat.completions.create(model="writer", messages=[{"role": "user", "content": "hi"}])
 
     assert failed.value.code == "invalid_api_key"
@@ -213,9 +213,9 @@ def test_upstream_failure_is_a_server_error_and_not_charged(client, fake_openai)
     assert PeriodCounter.objects.get().requests == 0
 
 
-def test_no_subscription_is_402(live_server, user, upstream_agent):
+def test_no_subscription_is_402(live_asgi_server, user, upstream_agent):
     _, secret = create_api_key(organization=user.organization, name="unsubscribed", actor=user)
-    with sdk_client(live_server, secret) as client, pytest.raises(openai.APIStatusError) as refused:
+    with sdk_client(live_asgi_server, secret) as client, pytest.raises(openai.APIStatusError) as refused:
         client.chat.completions.create(model="writer", messages=[{"role": "user", "content": "hi"}])
 
     assert refused.value.status_code == 402

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agents.api import AgentViewSet
+from agents.api import AgentInvokeView
 from agents.models import Channel
 from agents.services import invoke
 from agents.tests.factories import AgentFactory
@@ -34,8 +34,8 @@ def _assert_metered_denial(code):
     assert not PeriodCounter.objects.filter(requests__gt=0).exists()
 
 
-def test_the_agent_viewset_is_guarded_by_the_policy_permission():
-    assert PolicyPermission in AgentViewSet.permission_classes
+def test_the_invoke_view_is_guarded_by_the_policy_permission():
+    assert PolicyPermission in AgentInvokeView.permission_classes
 
 
 def test_inactive_user_with_a_token_is_refused_user_inactive_before_the_policy(auth_client, user, agent, account):

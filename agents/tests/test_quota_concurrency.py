@@ -18,14 +18,14 @@ QUOTA = 10
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_invokes_against_a_quota_of_ten_allow_exactly_ten(live_server):
+def test_fifty_concurrent_invokes_against_a_quota_of_ten_allow_exactly_ten(live_asgi_server):
     user = UserFactory()
     agent = AgentFactory(with_prompt=True)
     account = BillingAccountFactory(
         organization=user.organization, plan=PlanFactory(agents=[agent], quota_requests=QUOTA)
     )
     headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
-    url = f"{live_server.url}/api/v1/agents/{agent.pk}/invoke"
+    url = f"{live_asgi_server.url}/api/v1/agents/{agent.pk}/invoke"
 
     def call(number):
         with requests.Session() as session:

@@ -1,0 +1,103 @@
+"""What the streaming API views share: an async DRF view, the Server-Sent Events response, keep-alives.
+
+A streamed answer lasts seconds to minutes; on the ASGI server it holds no thread while it waits on the
+provider. DRF's checks (authentication, permissions, throttles) and the ORM work stay synchronous and
+run in a thread for the moment they take; the answer itself is an async generator the server drains.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.views import APIView
+
+KEEPALIVE_SECONDS = 15.0
+_END = object()
+
+
+class AsyncAPIView(APIView):
+    """An APIView whose handlers are coroutines. `initial()` (authentication, permissions, throttles)
+    runs in a thread; the handler runs on the event loop and does its ORM work through `sync_to_async`.
+    Errors become responses through the view's exception handler, as in any DRF view."""
+
+    async def dispatch(self, request, *args, **kwargs):
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            await sync_to_async(self.initial)(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(self, method, None) if method in self.http_method_names else None
+            if handler is None:
+                self.http_method_not_allowed(request, *args, **kwargs)
+            response = await handler(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 — DRF's own dispatch: every error goes to the exception handler
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+
+class EventStreamNegotiation(DefaultContentNegotiation):
+    """`Accept: text/event-stream` asks for the streamed answer, which the view writes itself; the
+    error responses before it starts are JSON (the first renderer), as for any other request."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if "text/event-stream" in request.META.get("HTTP_ACCEPT", ""):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+def wants_event_stream(request, data: dict) -> bool:
+    """`"stream": true` in the body, or an `Accept: text/event-stream` header."""
+    return bool(data.get("stream")) or "text/event-stream" in request.META.get("HTTP_ACCEPT", "")
+
+
+async def event_stream_response(request, body: AsyncIterator[str]) -> StreamingHttpResponse:
+    """A `text/event-stream` response that no cache or proxy (nginx's X-Accel-Buffering) holds back.
+
+    Under a WSGI server (runserver, the test client) Django would drain an async body on another event
+    loop than the one the upstream connection lives in: there the events are collected first and sent
+    together. The ASGI server sends each as it comes.
+    """
+    if not isinstance(getattr(request, "_request", request), ASGIRequest):
+        body = iter([part async for part in body])
+    response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def with_keepalives(events: AsyncIterator, interval: float = KEEPALIVE_SECONDS) -> AsyncIterator:
+    """`events`, with a None each time it stays silent for `interval` seconds (the caller writes an SSE
+    comment, so proxies and clients do not give up on a slow provider).
+
+    Waiting on the next event runs in a task of its own, so a keep-alive never interrupts it. When
+    this generator is closed or cancelled (the client left), that task is cancelled and awaited — the
+    stream's own cleanup (stopping the provider, charging what was delivered) runs to its end — and
+    the stream is closed.
+    """
+    pending: asyncio.Future | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events, _END))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield None
+                continue
+            event, pending = pending.result(), None
+            if event is _END:
+                return
+            yield event
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        await events.aclose()
