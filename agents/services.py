@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from agents import runtime
 from agents.models import Agent, Conversation
@@ -60,6 +60,13 @@ class StreamDone:
 class ConversationMismatch(DomainError):
     code = "invalid"
     http_status = 400
+
+
+class AnswerNotSaved(DomainError):
+    """The provider answered (and was paid) but the answer could not be stored."""
+
+    code = "answer_not_saved"
+    http_status = 500
 
 
 @dataclass
@@ -242,38 +249,45 @@ def _settle(
 
     Three single-statement writes, no wrapping transaction: each is atomic on its own, the hot path
     stays within its query budget (BEGIN/COMMIT are round trips too), and no lock is held across them.
-    The call is charged even when storing the answer fails: the provider was paid for it.
+    The call is charged even when storing the answer fails (the provider was paid for it); that
+    raises AnswerNotSaved once the call is metered.
     """
     call, grant = started.call, started.grant
     completion = upstream.completion()
     interrupted = failure is not None or closed
     conversation = started.conversation
-    try:
-        if completion.output:
+    not_saved = False
+    if completion.output:
+        try:
             conversation = _store(
                 started=started, user=user, channel=channel, input=input, completion=completion, interrupted=interrupted
             )
-    finally:
-        usage_services.settle(
-            account=grant.account,
-            period_start=grant.period_start,
-            reserved_tokens_input=grant.reserved_tokens_input,
-            reserved_tokens_output=grant.reserved_tokens_output,
-            tokens_input=completion.tokens_input,
-            tokens_output=completion.tokens_output,
-        )
-        usage_services.record_event(
-            user=user,
-            agent=call.agent,
-            channel=channel,
-            outcome=Outcome.ERROR if failure is not None else Outcome.OK,
-            error_code=failure.code if failure is not None else (CLIENT_CLOSED if closed else ""),
-            prompt_version=call.version,
-            model="demo" if completion.is_demo else call.model,
-            tokens_input=completion.tokens_input,
-            tokens_output=completion.tokens_output,
-            latency_ms=completion.latency_ms,
-        )
+        except DatabaseError:
+            logger.exception("answer not saved org=%s agent=%s", user.organization_id, call.agent.pk)
+            not_saved = True
+            failure = failure or AnswerNotSaved(detail="The answer could not be saved; please try again.")
+    usage_services.settle(
+        account=grant.account,
+        period_start=grant.period_start,
+        reserved_tokens_input=grant.reserved_tokens_input,
+        reserved_tokens_output=grant.reserved_tokens_output,
+        tokens_input=completion.tokens_input,
+        tokens_output=completion.tokens_output,
+    )
+    usage_services.record_event(
+        user=user,
+        agent=call.agent,
+        channel=channel,
+        outcome=Outcome.ERROR if failure is not None else Outcome.OK,
+        error_code=failure.code if failure is not None else (CLIENT_CLOSED if closed else ""),
+        prompt_version=call.version,
+        model="demo" if completion.is_demo else call.model,
+        tokens_input=completion.tokens_input,
+        tokens_output=completion.tokens_output,
+        latency_ms=completion.latency_ms,
+    )
+    if not_saved:
+        raise failure
     if interrupted:
         logger.info(
             "invoke interrupted org=%s agent=%s code=%s chars=%d",

@@ -124,3 +124,21 @@ def test_model_price_list_renders(console):
 
     ModelPriceFactory(model="gpt-4o-mini")
     assert "gpt-4o-mini" in console.get("/admin/agents/modelprice/").content.decode()
+
+
+def test_the_stream_timeouts_are_set_in_the_admin_and_the_total_cannot_be_under_the_first_token(console):
+    provider = LLMProviderFactory(openai=True)
+    url = f"{PROVIDERS}{provider.pk}/change/"
+    data = _provider_form(console, url)
+    data.update({"first_token_timeout": "12.5", "total_timeout": "90"})
+    assert console.post(url, data).status_code == 302
+    provider.refresh_from_db()
+    assert (provider.first_token_timeout, provider.total_timeout) == (12.5, 90.0)
+
+    data.update({"first_token_timeout": "60", "total_timeout": "30"})
+    response = console.post(url, data)
+
+    assert response.status_code == 200
+    assert "Must be at least the first-token timeout." in response.content.decode()
+    provider.refresh_from_db()
+    assert provider.first_token_timeout == 12.5

@@ -10,8 +10,8 @@ Failure modes, per server (`server.mode = "fail_500" | "timeout" | "malformed" |
 | "hang_stream"`) or per request by a magic word in the last user message: FAIL_500, FAIL_TIMEOUT,
 FAIL_MALFORMED, FAIL_EMPTY, FAIL_MIDSTREAM (a stream drops its connection after `fail_after_tokens`
 words), HANG_STREAM (a stream sends its headers and role chunk, then nothing).
-`REPLY_CHARS=<n>` in the last user message (or `server.reply_chars`) pads the answer to n characters.
-Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
+`REPLY_CHARS=<n>` in the last user message (or `server.reply_chars`) pads the answer to n characters;
+REPLY_WITH_NUL puts NUL characters in the answer. Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
 the request asks for it and `server.stream_usage` is on, `server.pause(n)` holds every stream
 after n words until `server.release()` (`wait_paused()` blocks until one is held). Each stream's end is
 in `server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a
@@ -174,6 +174,8 @@ class FakeOpenAI:
         reply = f"echo: {last_user[:200]}"
         if reply_chars > len(reply):
             reply = (reply + " " + "lorem ipsum " * (reply_chars // 12 + 1))[:reply_chars]
+        if "REPLY_WITH_NUL" in last_user:
+            reply = reply.replace(" ", " \x00", 3)
         max_tokens = body.get("max_tokens")
         if isinstance(max_tokens, int) and max_tokens > 0:
             reply = reply[: max_tokens * 4 + 3]  # so that _tokens(reply) <= max_tokens
