@@ -11,11 +11,12 @@ Failure modes, per server (`server.mode = "fail_500" | "timeout" | "malformed" |
 FAIL_MALFORMED, FAIL_EMPTY, FAIL_MIDSTREAM (a stream drops its connection after `fail_after_tokens`
 words), HANG_STREAM (a stream sends its headers and role chunk, then nothing).
 `REPLY_CHARS=<n>` in the last user message (or `server.reply_chars`) pads the answer to n characters;
-REPLY_WITH_NUL puts NUL characters in the answer. Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
-the request asks for it and `server.stream_usage` is on, `server.pause(n)` holds every stream
-after n words until `server.release()` (`wait_paused()` blocks until one is held). Each stream's end is
-in `server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a
-client has closed one.
+REPLY_WITH_NUL puts NUL characters in the answer.
+Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
+the request asks for it and `server.stream_usage` is on, `server.pause(n)` holds every stream after n
+words until `server.release()` (`wait_paused()` blocks until one is held). Each stream's end is in
+`server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a client
+has closed one.
 Every request received is recorded in `server.requests` (method, path, headers, json body).
 
 Command line: `python -m testing.fakes.openai_upstream --port 9100 --latency-ms 500 --token-delay-ms 30`.
