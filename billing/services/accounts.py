@@ -30,9 +30,11 @@ def billing_transaction() -> Iterator[None]:
     milliseconds; a wait longer than the timeout means something is wrong, and the caller gets
     `billing_busy` (503) instead of a request that hangs behind it.
     """
+    outermost = not connection.in_atomic_block
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            # Nested in a caller's transaction (registration starting the trial), the caller's settings stay.
+            if outermost and connection.vendor == "postgresql":
                 milliseconds = int(settings.BILLING_LOCK_TIMEOUT_SECONDS * 1000)
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])
