@@ -310,5 +310,9 @@ def for_error(error: DomainError, *, locale: str) -> str:
             "currency_not_offered": _("This plan cannot be paid this way. Choose another plan with /subscribe."),
             "already_subscribed": _("You are already on this plan. /plan shows its status."),
             "forbidden_role": _("Only the organization's owner or an admin can change the plan or payments."),
+            "plan_not_priced": _("This plan cannot be bought. Choose another one with /subscribe."),
+            "provider_error": _("The payment service failed. Nothing was charged; please try again later."),
+            "provider_timeout": _("The payment service did not answer in time. Nothing was charged; please try again."),
+            "billing_busy": _("Your subscription is being changed right now. Please try again in a moment."),
         }
         return messages.get(code) or _("Sorry, that did not work (%(code)s).") % {"code": code}

@@ -143,3 +143,19 @@ def test_a_member_pressing_a_forged_pay_button_is_refused_and_the_plan_stays(
     ]
     account.refresh_from_db()
     assert (account.plan, account.status) == (catalog.trial, AccountStatus.TRIALING)
+
+
+def test_a_hung_payment_provider_is_explained_and_nothing_is_charged(
+    feed, catalog, fake_telegram, fake_yookassa, tg_user, settings
+):
+    """Issue 11 #3: the provider call has a timeout; the bot says so instead of hanging."""
+    settings.BILLING_MANUAL_ENABLED = False
+    settings.PROVIDER_HTTP_TIMEOUT_SECONDS = 0.5
+    PlanPriceFactory(plan=catalog.premium, currency="RUB", amount=Decimal("990.00"))
+    fake_yookassa.hang_seconds = 10
+
+    feed(tg_user.press("plan:premium"))
+
+    assert fake_telegram.sent_texts(tg_user.chat_id) == [
+        "The payment service did not answer in time. Nothing was charged; please try again."
+    ]
