@@ -7,6 +7,7 @@ run in a thread for the moment they take; the answer itself is an async generato
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -36,7 +37,9 @@ class AsyncAPIView(APIView):
             handler = getattr(self, method, None) if method in self.http_method_names else None
             if handler is None:
                 self.http_method_not_allowed(request, *args, **kwargs)
-            response = await handler(request, *args, **kwargs)
+            response = handler(request, *args, **kwargs)
+            if inspect.isawaitable(response):  # OPTIONS is APIView's own synchronous handler
+                response = await response
         except Exception as exc:  # noqa: BLE001 — DRF's own dispatch: every error goes to the exception handler
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
