@@ -119,3 +119,14 @@ def test_a_chat_message_without_content_is_a_400_not_a_500(api_client, user):
 
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "messages"
+
+
+def test_options_on_the_streaming_endpoints_answers_instead_of_a_500(auth_client, api_client, user):
+    """Found by the schema fuzzer: the async views awaited DRF's synchronous OPTIONS handler."""
+    _, secret = create_api_key(organization=user.organization, name="sdk", actor=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    responses = [auth_client.options("/api/v1/agents/1/invoke"), api_client.options("/api/v1/openai/chat/completions")]
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert all(response["Content-Type"] == "application/json" for response in responses)
