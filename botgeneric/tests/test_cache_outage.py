@@ -71,3 +71,13 @@ def test_invoke_works_rate_limit_fails_open_and_quota_stays_exact_when_redis_is_
 
     assert statuses == [200, 200, 429]
     assert PeriodCounter.objects.get(account=account).requests == 2
+
+
+def test_dashboard_sign_in_works_when_redis_is_down(client, redis_down):
+    """allauth keeps its login rate limits and lockouts in the cache too."""
+    user = UserFactory()
+
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get("/dashboard/").status_code == 200
