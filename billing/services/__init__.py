@@ -1,8 +1,10 @@
 """Writes for billing: the subscription lifecycle of SPEC §6, split by concern.
 
 `subscriptions` (customer and operator actions), `payments` (checkouts and confirmed payments),
-`provider_sync` (agreeing with a provider's own state) and `tick` (closing ended periods). The
-names callers use are importable from here.
+`provider_sync` (agreeing with a provider's own state), `provider_events` (what a provider's report
+means for our accounts), `webhooks` (storing and processing notifications) and `tick` (closing
+ended periods, reconciling pending payments). Every provider call happens between two short
+`billing_transaction`s, never inside one. The names callers use are importable from here.
 """
 
 from billing.errors import BillingError, BillingErrorCode

@@ -194,7 +194,11 @@ def _charge_renewal(renewal: Renewal, now: datetime) -> str:
     with billing_transaction():
         account = lock_account_by_pk(renewal.account_pk)
         if report is not None:
-            apply_payment_report(report, actor_label=TICK_ACTOR)
+            try:
+                with transaction.atomic():
+                    apply_payment_report(report, actor_label=TICK_ACTOR)
+            except EventRefused as refusal:
+                logger.error("renewal charge for account %s refused: %s", account.pk, refusal.detail)
         account.refresh_from_db()
         still_due = account.status in CURRENT_STATUSES and account.current_period_end == renewal.period[0]
         if not still_due:
@@ -234,7 +238,8 @@ def reconcile_payment(*, payment_pk: int) -> str:
             with transaction.atomic():
                 outcome = apply_payment_report(report, actor_label=TICK_ACTOR)
         except EventRefused as refusal:
-            logger.warning("reconciling %s payment %s refused: %s", payment.provider, payment.pk, refusal.detail)
+            logger.error("reconciling %s payment %s refused: %s", payment.provider, payment.pk, refusal.detail)
+            Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
             return "reconcile_refused"
         if outcome == WebhookOutcome.IGNORED:
             # Still pending at the provider: ask again in PENDING_RECONCILE_AFTER.
