@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from django.conf import settings
 
+from agents.models import Channel
+from agents.services import StreamDone, TextDelta, invoke_stream
 from billing.models import PaymentProvider
 from botgeneric.errors import DomainError
-from channels_tg import formatting, service_calls, services, texts
+from channels_tg import progressive, service_calls, services, texts
 from channels_tg.models import TelegramChat
 
 logger = logging.getLogger(__name__)
@@ -58,19 +60,6 @@ async def send_text(bot: Bot, chat_id: int, text: str, reply_markup: InlineKeybo
     for index, piece in enumerate(pieces):
         markup = reply_markup if index == len(pieces) - 1 else None
         await bot.send_message(chat_id=chat_id, text=piece, parse_mode=None, reply_markup=markup)
-
-
-async def send_answer(bot: Bot, chat_id: int, markdown: str) -> None:
-    """Send a model's answer with its Markdown as Telegram formatting (entities, no parse mode), split
-    under the limit. Should Telegram refuse the entities, the rest goes as plain text."""
-    pieces = formatting.telegram_pieces(markdown)
-    for index, piece in enumerate(pieces):
-        try:
-            await bot.send_message(chat_id=chat_id, text=piece.text, entities=piece.entities, parse_mode=None)
-        except TelegramBadRequest:
-            logger.warning("chat %s refused a formatted answer piece; sending plain text", chat_id, exc_info=True)
-            await send_text(bot, chat_id, "\n".join(rest.text for rest in pieces[index:]))
-            return
 
 
 def _keyboard(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -254,14 +243,35 @@ async def on_voice(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
 
 
 async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:
-    """Ask the chat's agent and send the answer, or the reason there is none, in words."""
+    """Ask the chat's agent and show the answer as it is written (one message, edited), or the reason
+    there is none, in words. A failure mid-answer leaves what was written, then says what happened."""
+    locale = tg_chat.user.locale
+    answer = progressive.ProgressiveAnswer(bot, tg_chat.chat_id, interval=settings.TELEGRAM_EDIT_INTERVAL_SECONDS)
+    written = ""
     try:
         async with typing(bot, tg_chat.chat_id):
-            result = await service_calls.call_slow(services.ask, chat=tg_chat, text=text)
+            agent, conversation = await service_calls.call(services.answer_context, chat=tg_chat)
+            stream = invoke_stream(
+                user=tg_chat.user, agent=agent, channel=Channel.TELEGRAM, input=text, conversation=conversation
+            )
+            try:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        written += event.text
+                        await answer.grow(written)
+                    elif isinstance(event, StreamDone):
+                        result = event.result
+            finally:
+                await stream.aclose()
     except DomainError as error:
-        await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=tg_chat.user.locale))
+        if written:
+            await answer.finish(written)
+            await send_text(bot, tg_chat.chat_id, texts.answer_interrupted(locale=locale))
+        else:
+            await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
         return
-    await send_answer(bot, tg_chat.chat_id, result.output)
+    await service_calls.call(services.remember_conversation, chat=tg_chat, conversation=result.conversation)
+    await answer.finish(result.output)
 
 
 async def on_other_message(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:

@@ -12,9 +12,8 @@ from django.conf import settings
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
 from agents import speech
-from agents.models import Agent, Channel
+from agents.models import Agent, Channel, Conversation
 from agents.selectors import access_agent, access_conversation, with_active_prompt
-from agents.services import InvokeResult, invoke
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
@@ -104,8 +103,9 @@ def _chat_agent(chat: TelegramChat) -> Agent:
     return with_active_prompt(Agent.objects.filter(pk=chat.agent_id)).get()
 
 
-def ask(*, chat: TelegramChat, text: str) -> InvokeResult:
-    """Send `text` to the chat's agent in the running conversation (a new one on the first message)."""
+def answer_context(*, chat: TelegramChat) -> tuple[Agent, Conversation | None]:
+    """The chat's agent (with its active prompt) and running conversation (with its history), read as
+    the user: the handler streams the answer through agents.services.invoke_stream with them."""
     agent = _chat_agent(chat)
     conversation = None
     if chat.conversation_id is not None:
@@ -113,11 +113,15 @@ def ask(*, chat: TelegramChat, text: str) -> InvokeResult:
         conversation = access_conversation(
             user=chat.user, conversation_id=chat.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
         )
-    result = invoke(user=chat.user, agent=agent, channel=Channel.TELEGRAM, input=text, conversation=conversation)
-    if chat.conversation_id != result.conversation.pk:
-        chat.conversation = result.conversation
+    return agent, conversation
+
+
+def remember_conversation(*, chat: TelegramChat, conversation: Conversation) -> TelegramChat:
+    """The next message continues `conversation` (the first answer of a chat opened it)."""
+    if chat.conversation_id != conversation.pk:
+        chat.conversation = conversation
         chat.save(update_fields=["conversation", "updated_at"])
-    return result
+    return chat
 
 
 def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> speech.Transcript:

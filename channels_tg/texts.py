@@ -244,6 +244,11 @@ def voice_too_large(*, locale: str, max_seconds: int) -> str:
         }
 
 
+def answer_interrupted(*, locale: str) -> str:
+    with translation.override(locale):
+        return _("The AI service stopped in the middle of this answer. Only the part above was charged.")
+
+
 def you_said(*, locale: str, text: str) -> str:
     with translation.override(locale):
         return _("🎙 You said: “%(text)s”") % {"text": text}

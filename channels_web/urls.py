@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels_web.views import account, billing, dashboard
+from channels_web.views import account, billing, dashboard, stream
 
 app_name = "web"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", account.home, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/c/<int:conversation_id>/", dashboard.dashboard, name="conversation"),
+    path("dashboard/stream/", stream.dashboard_stream, name="dashboard_stream"),
     path("billing/", billing.billing_page, name="billing"),
     path("billing/subscribe/", billing.subscribe_view, name="billing_subscribe"),
     path("billing/cancel/", billing.cancel_view, name="billing_cancel"),

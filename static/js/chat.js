@@ -107,7 +107,7 @@
     return message;
   }
 
-  function showError(text) {
+  function showError(text, linkUrl, linkText) {
     var alert = document.getElementById("error");
     if (!alert) {
       alert = document.createElement("div");
@@ -117,6 +117,13 @@
       form.parentNode.insertBefore(alert, form);
     }
     alert.textContent = text;
+    if (linkUrl) {
+      var link = document.createElement("a");
+      link.href = linkUrl;
+      link.textContent = linkText;
+      alert.appendChild(document.createTextNode(" "));
+      alert.appendChild(link);
+    }
   }
 
   function clearError() {
@@ -171,6 +178,14 @@
         var meta = document.createElement("span");
         meta.className = "meta";
         meta.textContent = payload.meta;
+        if (payload.is_demo) {
+          var badge = document.createElement("span");
+          badge.className = "demo-badge";
+          badge.id = "demo-marker";
+          badge.textContent = labels.labelDemo;
+          meta.appendChild(document.createTextNode(" · "));
+          meta.appendChild(badge);
+        }
         answer.appendChild(meta);
         form.querySelector("input[name=conversation]").value = payload.conversation_id;
         window.history.replaceState(null, "", payload.url);
@@ -179,7 +194,7 @@
         if (!answerBody.textContent) {
           answer.remove();
         }
-        showError(payload.text);
+        showError(payload.text, payload.link_url, payload.link_text);
       }
     }
 

@@ -1,0 +1,84 @@
+"""An answer shown while it is written: one message, edited as the text grows, then the final text.
+
+Updates are at most one per `interval` seconds (TELEGRAM_EDIT_INTERVAL_SECONDS, default 1), the final
+text included: a chat is answered one message at a time, so this is a per-chat rate within
+Telegram's flood limits. An answer written within the first interval is sent once, unedited. Each
+update shows the first piece of the text so far, formatted like the final answer; the final text
+replaces it, and an answer longer than one message goes on in new messages.
+"""
+
+import asyncio
+import logging
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+
+from channels_tg import formatting
+
+logger = logging.getLogger(__name__)
+
+
+class ProgressiveAnswer:
+    def __init__(self, bot: Bot, chat_id: int, *, interval: float):
+        self.bot = bot
+        self.chat_id = chat_id
+        self.interval = interval
+        self.message_id: int | None = None
+        self._shown = ""
+        # The first draft waits one interval too: an answer written within it arrives as one message.
+        self._shown_at = time.monotonic()
+
+    @property
+    def started(self) -> bool:
+        return self.message_id is not None
+
+    async def grow(self, text: str) -> None:
+        """Show `text`, the answer so far, unless the last update is less than `interval` old."""
+        if time.monotonic() - self._shown_at >= self.interval:
+            pieces = formatting.telegram_pieces(text)
+            if pieces:
+                await self._show(pieces[0])
+
+    async def finish(self, text: str) -> None:
+        """Replace the draft with the final `text` (a new message when nothing was shown yet)."""
+        pieces = formatting.telegram_pieces(text)
+        if not pieces:
+            return
+        first, rest = (pieces[0], pieces[1:]) if self.started else (None, pieces)
+        if first is not None and first.text != self._shown:
+            await asyncio.sleep(max(0.0, self._shown_at + self.interval - time.monotonic()))
+            await self._show(first)
+        for piece in rest:
+            await self._send(piece)
+
+    async def _show(self, piece: formatting.Piece) -> None:
+        if piece.text == self._shown:
+            return
+        if self.message_id is None:
+            message = await self._send(piece)
+            self.message_id = message.message_id
+        else:
+            try:
+                await self.bot.edit_message_text(
+                    chat_id=self.chat_id,
+                    message_id=self.message_id,
+                    text=piece.text,
+                    entities=piece.entities,
+                    parse_mode=None,
+                )
+            except TelegramBadRequest:
+                logger.warning("chat %s refused a formatted edit; editing as plain text", self.chat_id, exc_info=True)
+                await self.bot.edit_message_text(
+                    chat_id=self.chat_id, message_id=self.message_id, text=piece.text, parse_mode=None
+                )
+        self._shown, self._shown_at = piece.text, time.monotonic()
+
+    async def _send(self, piece: formatting.Piece):
+        try:
+            return await self.bot.send_message(
+                chat_id=self.chat_id, text=piece.text, entities=piece.entities, parse_mode=None
+            )
+        except TelegramBadRequest:
+            logger.warning("chat %s refused a formatted message; sending plain text", self.chat_id, exc_info=True)
+            return await self.bot.send_message(chat_id=self.chat_id, text=piece.text, parse_mode=None)
