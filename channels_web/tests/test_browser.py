@@ -104,3 +104,82 @@ def test_signup_chat_switch_to_russian_and_the_plan_boundary(live_server, catalo
     page.get_by_role("button", name="Отправить").click()
     expect(page.locator("#error")).to_contain_text("Этот агент не входит в ваш тариф — перейдите на Yearly")
     expect(page.locator("#error a")).to_have_attribute("href", "/billing/")
+
+
+@pytest.fixture
+def streaming_customer(db, settings, fake_openai):
+    """A signed-in customer (a session cookie for the browser) whose agent answers through the fake
+    upstream, streaming word by word."""
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+    from agents.tests.factories import AgentFactory, LLMProviderFactory
+    from billing.tests.account_factories import BillingAccountFactory
+    from billing.tests.factories import PlanFactory
+
+    get_resolver().url_patterns
+    provider = LLMProviderFactory(openai=True, base_url=fake_openai.base_url, api_key="sk-test")
+    agent = AgentFactory(name="Streamer", with_prompt=True, active_prompt__provider=provider)
+    agent.prompt_versions.update(max_tokens=500)
+    user = UserFactory()
+    BillingAccountFactory(organization=user.organization, plan=PlanFactory(agents=[agent], quota_requests=100))
+    client = Client()
+    client.force_login(user)
+    fake_openai.token_delay_ms = 20
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def test_the_answer_streams_into_the_page_and_stop_keeps_what_was_written(
+    live_asgi_server, streaming_customer, fake_openai, page
+):
+    from agents.models import Message
+
+    page.context.add_cookies([{"name": "sessionid", "value": streaming_customer, "url": live_asgi_server.url}])
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_asgi_server.url)
+    page.goto(f"{live_asgi_server.url}/dashboard/")
+    box = page.get_by_label("Message")
+
+    fake_openai.pause(after=3)
+    box.fill("first words\n\n```\nprint(1)\n```")
+    box.press("Enter")
+
+    assert fake_openai.wait_paused(timeout=30)
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_contain_text("echo: first words")
+    expect(page.get_by_role("button", name="Sending…")).to_be_disabled()
+    expect(page.locator("#stop-button")).to_be_visible()
+    assert fake_openai.pause_after == 3  # still held: the words above came while the upstream waits
+
+    fake_openai.release()
+    expect(answer.locator("pre code")).to_have_text("print(1)\n")
+    expect(answer.locator(".meta")).to_contain_text(re.compile(r"Tokens: \d+ in, \d+ out"))
+    expect(page).to_have_url(re.compile(r"/dashboard/c/\d+/$"))
+    expect(box).to_be_focused()
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    answer.get_by_role("button", name="Copy").click()
+    expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == "print(1)\n"
+
+    fake_openai.pause(after=4)
+    box.fill("one two three four five six seven eight nine ten")
+    box.press("Enter")
+    assert fake_openai.wait_paused(timeout=30)
+    expect(page.locator(".msg.assistant").last).to_contain_text("echo: one two")
+    page.locator("#stop-button").click()
+
+    assert fake_openai.wait_closed(timeout=30)
+    expect(page.locator(".msg.assistant").last).to_contain_text("Stopped.")
+    expect(box).to_be_focused()
+    fake_openai.release()
+    stopped = _eventually(lambda: Message.objects.filter(role="assistant", interrupted=True).first())
+    assert stopped.content.startswith("echo: one two") and "ten" not in stopped.content
+
+
+def _eventually(read, seconds: float = 10.0):
+    """The server settles a stopped answer just after the browser let go: wait for it to be stored."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (value := read()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
