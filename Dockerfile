@@ -11,4 +11,6 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsaf
 RUN useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "botgeneric.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "32"]
+# ASGI (uvicorn workers): streamed answers hold no thread; database connections pooled, not kept per thread.
+ENV CONN_MAX_AGE=0 DATABASE_POOL_MAX_SIZE=20
+CMD ["gunicorn", "botgeneric.asgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2"]

@@ -1,4 +1,5 @@
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.utils import translation
 
 
@@ -25,7 +26,9 @@ class UserLocaleMiddleware:
         return self.get_response(request)
 
     async def __acall__(self, request):
-        await sync_to_async(_activate_user_locale)(request)
+        # Without a session cookie nobody is signed in through the session (API calls): no trip to a thread.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            await sync_to_async(_activate_user_locale)(request)
         return await self.get_response(request)
 
 

@@ -3,7 +3,6 @@
 import json
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -73,8 +72,8 @@ class AgentInvokeView(AsyncAPIView):
             **INVOKE_ERRORS,
         },
     )
-    async def post(self, request, pk=None):
-        data, agent, conversation = await sync_to_async(self._validated)(request, pk)
+    async def post(self, request, prepared, pk=None):
+        data, agent, conversation = prepared
         stream = invoke_stream(
             user=request.user,
             agent=agent,
@@ -91,7 +90,7 @@ class AgentInvokeView(AsyncAPIView):
             first = event
         return Response(s.InvokeOutput(first.result).data)
 
-    def _validated(self, request, pk):
+    def prepare(self, request, pk=None):
         data = s.InvokeInput(data=request.data)
         data.is_valid(raise_exception=True)
         agent = access_agent(agent_id=pk)

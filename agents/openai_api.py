@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -272,8 +271,8 @@ class ChatCompletionsView(AsyncOpenAIView):
             **OPENAI_ERRORS,
         },
     )
-    async def post(self, request):
-        data, agent = await sync_to_async(self._validated)(request)
+    async def post(self, request, prepared):
+        data, agent = prepared
         stream = invoke_stream(user=request.user, agent=agent, channel=Channel.API, input=data.agent_input)
         first = await anext(stream)  # refusals and failures before the answer starts raise here
         completion_id, created, slug = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data.validated_data["model"]
@@ -303,7 +302,7 @@ class ChatCompletionsView(AsyncOpenAIView):
             }
         )
 
-    def _validated(self, request) -> tuple[ChatCompletionInput, Agent]:
+    def prepare(self, request) -> tuple[ChatCompletionInput, Agent]:
         data = ChatCompletionInput(data=request.data)
         data.is_valid(raise_exception=True)
         slug = data.validated_data["model"]

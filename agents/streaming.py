@@ -21,9 +21,20 @@ _END = object()
 
 
 class AsyncAPIView(APIView):
-    """An APIView whose handlers are coroutines. `initial()` (authentication, permissions, throttles)
-    runs in a thread; the handler runs on the event loop and does its ORM work through `sync_to_async`.
-    Errors become responses through the view's exception handler, as in any DRF view."""
+    """An APIView whose handlers are coroutines, `handler(request, prepared, *args, **kwargs)`.
+
+    DRF's `initial()` (authentication, permissions, throttles) and the view's own synchronous
+    `prepare(request, *args, **kwargs)` (validation, ORM reads) run together in one trip to a thread;
+    the handler runs on the event loop. Errors become responses through the view's exception handler,
+    as in any DRF view.
+    """
+
+    def prepare(self, request, *args, **kwargs):
+        return None
+
+    def _initial_and_prepare(self, request, *args, **kwargs):
+        self.initial(request, *args, **kwargs)
+        return self.prepare(request, *args, **kwargs)
 
     async def dispatch(self, request, *args, **kwargs):
         self.args = args
@@ -32,14 +43,15 @@ class AsyncAPIView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            await sync_to_async(self.initial)(request, *args, **kwargs)
             method = request.method.lower()
             handler = getattr(self, method, None) if method in self.http_method_names else None
-            if handler is None:
-                self.http_method_not_allowed(request, *args, **kwargs)
-            response = handler(request, *args, **kwargs)
-            if inspect.isawaitable(response):  # OPTIONS is APIView's own synchronous handler
-                response = await response
+            if handler is None or not inspect.iscoroutinefunction(handler):
+                # OPTIONS (APIView's own synchronous handler) and unknown methods, as DRF answers them.
+                await sync_to_async(self.initial)(request, *args, **kwargs)
+                response = (handler or self.http_method_not_allowed)(request, *args, **kwargs)
+            else:
+                prepared = await sync_to_async(self._initial_and_prepare)(request, *args, **kwargs)
+                response = await handler(request, prepared, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 — DRF's own dispatch: every error goes to the exception handler
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
