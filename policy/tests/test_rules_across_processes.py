@@ -40,14 +40,15 @@ def _database_url() -> str:
 
 @pytest.fixture
 def two_servers():
-    """Two gunicorn app servers on the test database, each with its own local-memory cache."""
+    """Two app servers as production runs them (gunicorn, ASGI workers) on the test database, each
+    with its own local-memory cache."""
     environment = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "OPENAI_API_KEY")}
     environment.update(DJANGO_SETTINGS_MODULE="botgeneric.settings.test", DATABASE_URL=_database_url())
     servers = []
     for _ in range(2):
         port = _free_port()
-        command = [sys.executable, "-m", "gunicorn", "botgeneric.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        command += ["--workers", "1", "--threads", "4", "--log-level", "warning"]
+        command = [sys.executable, "-m", "gunicorn", "botgeneric.asgi:application", "--bind", f"127.0.0.1:{port}"]
+        command += ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1", "--log-level", "warning"]
         process = subprocess.Popen(command, cwd=ROOT, env=environment)
         servers.append((process, f"http://127.0.0.1:{port}"))
     try:
