@@ -1,8 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.services import change_password, set_active
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The console's "change password" goes through the service, which revokes the user's JWTs."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        return change_password(user=self.user, password=self.cleaned_data["password1"] if usable else None)
 
 
 @admin.register(User)
@@ -32,3 +42,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    change_password_form = PasswordChangeForm
+
+    def save_model(self, request, obj, form, change):
+        active_changed = change and "is_active" in form.changed_data
+        super().save_model(request, obj, form, change)
+        if active_changed:
+            set_active(user=obj, is_active=obj.is_active, actor=request.user)

@@ -1,5 +1,7 @@
 """JWT auth endpoints (SPEC §7). Thin: validate, call a service, shape the answer."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,10 +13,16 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import serializers as s
 from accounts.models import User
+from accounts.selectors import had_trial_elsewhere
 from accounts.services import AccountError, register_user, set_locale, update_profile
-from accounts.throttles import AuthEmailThrottle, AuthIPThrottle
+from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrottle
+from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES
+from tenants.permissions import NoApiKeyChanges
+
+# allauth's `login_failed` per-account window (ACCOUNT_RATE_LIMITS): how long a locked account waits.
+LOCKOUT_SECONDS = 300
 
 
 def _profile_queryset():
@@ -24,16 +32,40 @@ def _profile_queryset():
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AuthIPThrottle, AuthEmailThrottle]
+    throttle_classes = [AuthIPThrottle, AuthEmailThrottle, SignupIPThrottle]
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.RegisterOutput, **ERROR_RESPONSES})
+    @extend_schema(
+        description="Creates the account and its organization and mails a link that verifies the address. "
+        "Until it is clicked, a trial allows only `TRIAL_UNVERIFIED_REQUESTS` requests. `trial` says "
+        "whether the organization got the free trial (one per person: e-mail and Telegram account).",
+        request=s.RegisterInput,
+        responses={201: s.RegisterOutput, **ERROR_RESPONSES},
+    )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = register_user(**data.validated_data)
+        user = register_user(**data.validated_data, send_verification=True)
         user = _profile_queryset().get(pk=user.pk)
-        body = {"user": s.ProfileOutput(user).data, "organization": s.OrganizationOutput(user.organization).data}
+        body = {
+            "user": s.ProfileOutput(user).data,
+            "organization": s.OrganizationOutput(user.organization).data,
+            "trial": _trial_notice(user),
+        }
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _trial_notice(user: User) -> dict:
+    account = getattr(user.organization, "billing_account", None)
+    if account is not None and account.trial_end is not None:
+        return {"granted": True, "ends_at": account.trial_end.isoformat(), "detail": "Your free trial has started."}
+    if had_trial_elsewhere(user=user):
+        detail = (
+            "This e-mail address has already had its free trial, so the new organization starts without "
+            "one. Subscribe to a plan to use the agents."
+        )
+    else:
+        detail = "No free trial is available at the moment. Subscribe to a plan to use the agents."
+    return {"granted": False, "ends_at": None, "detail": detail}
 
 
 class LoginView(APIView):
@@ -45,17 +77,24 @@ class LoginView(APIView):
     def post(self, request):
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.filter(email__iexact=data.validated_data["email"]).first()
-        password = data.validated_data["password"]
+        # allauth's authenticate() is the web sign-in's too: the same backends (equal timing for unknown
+        # addresses) and the same `login_failed` limits, so 5 failures lock the account on both.
+        try:
+            user = get_account_adapter(request._request).authenticate(
+                request._request, email=data.validated_data["email"], password=data.validated_data["password"]
+            )
+        except ValidationError:
+            raise DomainError(
+                "too_many_login_attempts",
+                "Too many failed sign-ins: try again in a few minutes, or reset the password.",
+                429,
+                {"retry_after": LOCKOUT_SECONDS},
+            ) from None
         if user is None:
-            User().set_password(password)  # same hashing cost, so timing does not reveal accounts
-            raise DomainError("invalid_credentials", "E-mail or password is wrong.", 401)
-        if not user.check_password(password):
             raise DomainError("invalid_credentials", "E-mail or password is wrong.", 401)
         if not user.is_active:
             raise DomainError("user_inactive", "This account is deactivated.", 403)
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(token_pair(user))
 
 
 class RefreshView(TokenRefreshView):
@@ -80,7 +119,7 @@ class LogoutView(APIView):
 
 
 class ProfileView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NoApiKeyChanges]
 
     @extend_schema(responses={200: s.ProfileOutput, **ERROR_RESPONSES})
     def get(self, request):
@@ -95,7 +134,7 @@ class ProfileView(APIView):
 
 
 class LocaleView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NoApiKeyChanges]
 
     @extend_schema(request=s.LocaleInput, responses={200: s.ProfileOutput, **ERROR_RESPONSES})
     def put(self, request):

@@ -5,6 +5,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.email_addresses import normalize_email
+
 
 class Locale(models.TextChoices):
     EN = "en", "English"
@@ -28,10 +30,10 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email=normalize_email(username))
 
     def create_user(self, email=None, password=None, **fields):
-        email = self.normalize_email(email).lower() if email else None
+        email = normalize_email(email)
         user = self.model(email=email, **fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -60,6 +62,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified = models.BooleanField(default=False)
     auth_provider = models.CharField(max_length=16, choices=AuthProvider.choices, default=AuthProvider.EMAIL)
     date_joined = models.DateTimeField(default=timezone.now)
+    token_version = models.PositiveIntegerField(
+        default=0, help_text="Carried in every JWT; raising it revokes all of the user's tokens at once."
+    )
 
     objects = UserManager()
 
@@ -77,12 +82,30 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email or self.name or f"telegram:{self.telegram_id}"
 
     def save(self, *args, **kwargs):
-        if self.email:
-            self.email = self.email.strip().lower()
-        else:
-            self.email = None
+        self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
     @property
     def can_manage_organization(self) -> bool:
         return self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def has_verified_identity(self) -> bool:
+        """The person behind the account is known: a verified e-mail, or an account made through Telegram."""
+        return self.email_verified or self.auth_provider == AuthProvider.TELEGRAM
+
+
+class TrialClaim(models.Model):
+    """An identity (a normalized e-mail or a Telegram id) that has had its one free trial.
+
+    Kept when the organization goes, so deleting an account and signing up again gives no new trial.
+    """
+
+    identity = models.CharField(max_length=320, unique=True)
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.identity

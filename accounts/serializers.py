@@ -54,6 +54,13 @@ class ProfileInput(serializers.Serializer):
     locale = serializers.ChoiceField(choices=Locale.choices, required=False)
 
 
+class TrialNotice(serializers.Serializer):
+    granted = serializers.BooleanField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    detail = serializers.CharField()
+
+
 class RegisterOutput(serializers.Serializer):
     user = ProfileOutput()
     organization = OrganizationOutput()
+    trial = TrialNotice()

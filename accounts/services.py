@@ -1,24 +1,28 @@
 """Writes for accounts. Every channel's sign-up (API, web, Telegram) goes through register_user."""
 
+import logging
+import smtplib
+
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from accounts.models import AuthProvider, Role, User
+from accounts.email_addresses import normalize_email, trial_identity_for_email
+from accounts.models import AuthProvider, Role, TrialClaim, User
+from accounts.selectors import trial_identities
 from botgeneric.errors import DomainError
 from tenants.services import create_organization, record_audit
+
+logger = logging.getLogger(__name__)
 
 
 class AccountError(DomainError):
     code = "invalid"
     http_status = 400
-
-
-def normalize_email(email: str | None) -> str | None:
-    email = (email or "").strip().lower()
-    return email or None
 
 
 def validate_locale(locale: str) -> str:
@@ -40,11 +44,16 @@ def register_user(
     auth_provider: str = AuthProvider.EMAIL,
     telegram_id: int | None = None,
     email_verified: bool = False,
+    send_verification: bool = False,
 ) -> User:
-    """Create a user, a new organization with the user as owner, and what a new tenant starts with."""
+    """Create a user, a new organization with the user as owner, and what a new tenant starts with.
+
+    `send_verification` records the address as unverified for allauth and mails its confirmation link
+    after commit; allauth's own sign-up flows (web, social) record and mail it themselves.
+    """
     email = normalize_email(email)
     validate_locale(locale)
-    if email and User.objects.filter(email__iexact=email).exists():
+    if email and User.objects.filter(email=email).exists():
         raise AccountError(
             "email_taken",
             "An account with this e-mail already exists.",
@@ -81,6 +90,8 @@ def register_user(
                 actor=user,
                 after={"auth_provider": auth_provider, "role": Role.OWNER},
             )
+            if send_verification and email and not email_verified:
+                _send_verification(user=user)
             _start_tenant(user)
     except IntegrityError:
         raise AccountError(
@@ -92,10 +103,106 @@ def register_user(
 
 
 def _start_tenant(user: User) -> None:
-    """Hook for what every new organization gets; the billing app adds the trial here."""
+    """What every new organization gets: the trial, unless the person behind it already had one."""
     from billing.services import start_trial
 
-    start_trial(organization=user.organization, actor=user)
+    if claim_trial(user=user):
+        start_trial(organization=user.organization, actor=user)
+    else:
+        logger.info("no trial for organization %s: its identity already had one", user.organization_id)
+
+
+def claim_trial(*, user: User) -> bool:
+    """Record the user's identities as having had a trial; True when none of them had one before.
+
+    Call inside the sign-up transaction: of two concurrent sign-ups of one identity, the second
+    waits on the unique index and then finds the first one's claim.
+    """
+    created = [
+        TrialClaim.objects.get_or_create(identity=identity, defaults={"organization": user.organization})[1]
+        for identity in trial_identities(user)
+    ]
+    return all(created)
+
+
+def _send_verification(*, user: User) -> None:
+    """Make the user's address allauth's primary, unverified one and mail the link once committed."""
+    EmailAddress.objects.filter(user=user).delete()
+    address = EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    transaction.on_commit(lambda: _mail_confirmation(address))
+
+
+def _mail_confirmation(address: EmailAddress) -> None:
+    # After commit the account exists whatever the mail server does; the owner can ask for a new link.
+    try:
+        address.send_confirmation(signup=True)
+    except (OSError, smtplib.SMTPException):
+        logger.exception("verification e-mail not sent", extra={"user_id": address.user_id})
+
+
+def mark_email_verified(*, user: User, email: str, actor=None, actor_label: str = "") -> User:
+    """The owner proved the address (allauth's link, or support staff): lift the unverified limits."""
+    email = normalize_email(email)
+    if user.email != email:
+        return user
+    with transaction.atomic():
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if not user.email_verified:
+            User.objects.filter(pk=user.pk).update(email_verified=True)
+            user.email_verified = True
+            record_audit(
+                action="user.email_verified",
+                target=user,
+                organization=user.organization,
+                actor=actor,
+                actor_label=actor_label,
+                after={"email": email},
+            )
+    return user
+
+
+def verify_email_address(*, email: str, actor_label: str) -> User:
+    """Support marks an address verified (`manage.py verify_email`)."""
+    user = User.objects.filter(email=normalize_email(email)).first()
+    if user is None:
+        raise AccountError("not_found", f"No account has the e-mail {email!r}.")
+    return mark_email_verified(user=user, email=user.email, actor_label=actor_label)
+
+
+def revoke_tokens(*, user: User, reason: str) -> None:
+    """Every JWT issued to the user so far stops working, on every server, at once."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    record_audit(action="user.tokens_revoked", target=user, organization=user.organization, after={"reason": reason})
+
+
+def change_password(*, user: User, password: str | None) -> User:
+    """Set a new password (change or reset; None = no password login) and revoke the tokens issued so far."""
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        revoke_tokens(user=user, reason="password_changed")
+    return user
+
+
+def set_active(*, user: User, is_active: bool, actor=None) -> User:
+    """Deactivate (or reactivate) a user; deactivation revokes their tokens."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=is_active)
+        user.is_active = is_active
+        if not is_active:
+            revoke_tokens(user=user, reason="deactivated")
+        record_audit(
+            action="user.deactivated" if not is_active else "user.reactivated",
+            target=user,
+            organization=user.organization,
+            actor=actor,
+            after={"is_active": is_active},
+        )
+    return user
 
 
 def update_profile(*, user: User, name: str | None = None, locale: str | None = None) -> User:
@@ -162,7 +269,7 @@ def attach_email(*, user: User, email: str) -> User:
         "An account with this e-mail already exists.",
         extra={"fields": {"email": ["An account with this e-mail already exists."]}},
     )
-    if User.objects.filter(email__iexact=normalized).exclude(pk=user.pk).exists():
+    if User.objects.filter(email=normalized).exclude(pk=user.pk).exists():
         raise taken
     before = {"email": user.email, "email_verified": user.email_verified}
     try:
@@ -170,6 +277,10 @@ def attach_email(*, user: User, email: str) -> User:
             user.email = normalized
             user.email_verified = False
             user.save(update_fields=["email", "email_verified"])
+            TrialClaim.objects.get_or_create(
+                identity=trial_identity_for_email(normalized), defaults={"organization": user.organization}
+            )
+            _send_verification(user=user)
             record_audit(
                 action="user.email_attached",
                 target=user,

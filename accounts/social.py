@@ -15,7 +15,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuthProvider, User
-from accounts.services import AccountError, normalize_email, register_user
+from accounts.services import AccountError, normalize_email, register_user, revoke_tokens
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -104,9 +104,11 @@ def _link(*, user: User, identity: ProviderIdentity) -> None:
 
 
 def _connect(*, user: User, identity: ProviderIdentity) -> User:
+    """Connect the identity to an existing account; a new way in ends every JWT issued before it."""
     try:
         with transaction.atomic():
             _link(user=user, identity=identity)
+            revoke_tokens(user=user, reason="social_account_connected")
     except IntegrityError:
         # A concurrent exchange of the same token connected it first.
         return _connected_account(identity).user

@@ -10,12 +10,12 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.id_tokens import verify_id_token
 from accounts.serializers import TokenPair
 from accounts.social import sign_in_with_identity
 from accounts.throttles import AuthIPThrottle
+from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 
@@ -67,5 +67,4 @@ class SocialLoginView(APIView):
         user = sign_in_with_identity(identity=identity, locale=locale)
         if not user.is_active:
             raise DomainError("user_inactive", "This account is deactivated.", 403)
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(token_pair(user))

@@ -6,12 +6,12 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.serializers import TokenPair
 from accounts.services import get_or_create_telegram_user
 from accounts.telegram_auth import verify_login_widget
 from accounts.throttles import AuthIPThrottle
+from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 
@@ -52,5 +52,4 @@ class TelegramLoginView(APIView):
         user = get_or_create_telegram_user(telegram_id=login.telegram_id, name=login.name, locale=locale)
         if not user.is_active:
             raise DomainError("user_inactive", "This account is deactivated.", 403)
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(token_pair(user))

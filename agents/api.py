@@ -25,6 +25,7 @@ from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from policy.permissions import PolicyPermission
 from policy.selectors import agents_for
+from tenants.permissions import ApiKeyScopes
 
 INVOKE_ERRORS = {
     **ERROR_RESPONSES,
@@ -46,7 +47,7 @@ Errors before the first delta are ordinary JSON error responses with their statu
 class AgentViewSet(viewsets.ReadOnlyModelViewSet):
     """Reading is scoped to the agents the caller's plan allows on the API; invoking is `AgentInvokeView`."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ApiKeyScopes]
     serializer_class = s.AgentOutput
     lookup_value_regex = "[0-9]+"
 
@@ -58,7 +59,7 @@ class AgentInvokeView(AsyncAPIView):
     """Invoke an agent: decided by the policy (PolicyPermission), so a refused agent answers with the
     policy's own code, not a bare 404. The whole answer as JSON, or streamed as Server-Sent Events."""
 
-    permission_classes = [IsAuthenticated, PolicyPermission]
+    permission_classes = [IsAuthenticated, ApiKeyScopes, PolicyPermission]
     content_negotiation_class = EventStreamNegotiation
     policy_channel = Channel.API
 
@@ -132,7 +133,7 @@ async def _sse(first: TextDelta, stream: AsyncIterator) -> AsyncIterator[str]:
 class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own conversations (own organization and own user); anyone else's id is 404."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ApiKeyScopes]
     serializer_class = s.ConversationOutput
     lookup_value_regex = "[0-9]+"
 

@@ -27,6 +27,7 @@ from botgeneric.errors import DomainError
 from policy.errors import DenyCode
 from policy.selectors import agents_for
 from tenants.authentication import BearerApiKeyAuthentication
+from tenants.permissions import ApiKeyScopes
 
 OWNER = "bot-generic"
 # What the OpenAI SDKs and their users switch on: the error `type` per HTTP status.
@@ -106,7 +107,7 @@ class AnyAcceptContentNegotiation(DefaultContentNegotiation):
 
 class OpenAIView(APIView):
     authentication_classes = [BearerApiKeyAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ApiKeyScopes]
     content_negotiation_class = AnyAcceptContentNegotiation
 
     def get_exception_handler(self):

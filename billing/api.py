@@ -14,6 +14,7 @@ from billing.services.webhooks import receive_webhook
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from botgeneric.pagination import LimitOffsetPagination, limit_offset_parameters
+from tenants.permissions import BillingScope
 
 
 class ForbiddenRole(DomainError):
@@ -45,7 +46,7 @@ BILLING_ERRORS = {
 
 
 class AccountView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, BillingScope]
 
     @extend_schema(responses={200: s.AccountOutput, **ERROR_RESPONSES})
     def get(self, request):
@@ -53,7 +54,7 @@ class AccountView(APIView):
 
 
 class SubscribeView(APIView):
-    permission_classes = [IsAuthenticated, CanManageBilling]
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
 
     @extend_schema(request=s.SubscribeInput, responses={200: s.SubscribeOutput, **BILLING_ERRORS})
     def post(self, request):
@@ -76,7 +77,7 @@ class SubscribeView(APIView):
 
 
 class CancelView(APIView):
-    permission_classes = [IsAuthenticated, CanManageBilling]
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
 
     @extend_schema(request=s.CancelInput, responses={200: s.AccountOutput, **BILLING_ERRORS})
     def post(self, request):
@@ -89,7 +90,7 @@ class CancelView(APIView):
 
 
 class ResumeView(APIView):
-    permission_classes = [IsAuthenticated, CanManageBilling]
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
 
     @extend_schema(request=None, responses={200: s.AccountOutput, **BILLING_ERRORS})
     def post(self, request):
@@ -98,7 +99,7 @@ class ResumeView(APIView):
 
 
 class PaymentView(APIView):
-    permission_classes = [IsAuthenticated, CanManageBilling]
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
 
     @extend_schema(request=s.PaymentInput, responses={201: s.PaymentOutput, **BILLING_ERRORS})
     def post(self, request):
@@ -126,7 +127,7 @@ class HistoryPagination(LimitOffsetPagination):
 
 
 class HistoryView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, BillingScope]
 
     @extend_schema(
         parameters=limit_offset_parameters(HistoryPagination),

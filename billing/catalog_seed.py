@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 _BASE_CHANNELS = [Channel.WEB.value, Channel.TELEGRAM.value]
 _API_CHANNELS = [*_BASE_CHANNELS, Channel.API.value]
+# Every plan, the trial plan above all, caps tokens as well as requests (500 in / 100 out per request on
+# average), so no sign-up can spend unlimited LLM tokens.
 
 PLAN_SEEDS: list[dict] = [
     {
@@ -27,6 +29,8 @@ PLAN_SEEDS: list[dict] = [
         "interval": Interval.DAY,
         "trial_days": 0,
         "quota_requests": 100,
+        "quota_tokens_input": 50_000,
+        "quota_tokens_output": 10_000,
         "channels": _BASE_CHANNELS,
         "features": ["Email support"],
         "display_order": 10,
@@ -40,6 +44,8 @@ PLAN_SEEDS: list[dict] = [
         "interval": Interval.WEEK,
         "trial_days": 0,
         "quota_requests": 1000,
+        "quota_tokens_input": 500_000,
+        "quota_tokens_output": 100_000,
         "channels": _BASE_CHANNELS,
         "features": ["Email support", "Chat support"],
         "display_order": 20,
@@ -53,6 +59,8 @@ PLAN_SEEDS: list[dict] = [
         "interval": Interval.MONTH,
         "trial_days": 14,
         "quota_requests": 10000,
+        "quota_tokens_input": 5_000_000,
+        "quota_tokens_output": 1_000_000,
         "channels": _API_CHANNELS,
         "features": ["Email support", "Chat support", "Priority support", "API access"],
         "display_order": 30,
@@ -66,6 +74,8 @@ PLAN_SEEDS: list[dict] = [
         "interval": Interval.YEAR,
         "trial_days": 14,
         "quota_requests": 150000,
+        "quota_tokens_input": 75_000_000,
+        "quota_tokens_output": 15_000_000,
         "channels": _API_CHANNELS,
         "features": [
             "Email support",

@@ -226,7 +226,8 @@ def register_usage(*, locale: str) -> str:
 def email_attached(*, locale: str, email: str) -> str:
     with translation.override(locale):
         return _(
-            "The e-mail %(email)s is now your login on the website. Use “Forgot password” there to set a password."
+            "The e-mail %(email)s is now your login on the website. Open the link we e-mailed you to verify it, "
+            "then use “Forgot password” there to set a password."
         ) % {"email": email}
 
 
@@ -287,6 +288,11 @@ def for_error(error: DomainError, *, locale: str) -> str:
             if plans:
                 text += " " + _("It is included in: %(plans)s. Upgrade with /subscribe.") % {"plans": ", ".join(plans)}
             return text + " " + _("Or choose another agent with /agents.")
+        if code == DenyCode.EMAIL_UNVERIFIED:
+            return _(
+                "Your trial allows %(limit)s requests until your e-mail address is verified. Open the link we "
+                "e-mailed you; the website's e-mail settings can send a new one."
+            ) % {"limit": extra.get("limit", "?")}
         if code == DenyCode.RATE_LIMITED:
             return _("You are sending messages too fast. Please wait %(seconds)s seconds and try again.") % {
                 "seconds": extra.get("retry_after", 60)

@@ -1,6 +1,10 @@
 """allauth adapters: every web sign-up, with a password or through a provider, goes through register_user.
 
-That way a web customer gets an organization and a trial exactly like an API or Telegram one.
+That way a web customer gets an organization and a trial exactly like an API or Telegram one. The
+adapters also tie allauth's flows to the account rules: passwords change through
+`accounts.services.change_password` (which revokes JWTs), a verified link marks the user verified,
+failed sign-ins lock the resolved account, and a social login reaches an existing account only
+through an address that account has verified.
 """
 
 import logging
@@ -13,10 +17,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from accounts.email_addresses import normalize_email
 from accounts.models import AuthProvider, User
-from accounts.services import AccountError, register_user
-from accounts.social import identity_name
+from accounts.selectors import had_trial_elsewhere, login_attempts_key
+from accounts.services import AccountError, change_password, mark_email_verified, register_user, revoke_tokens
+from accounts.social import account_for_email, identity_name
+from botgeneric.client_address import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +41,51 @@ def _request_locale() -> str:
     return language if language in settings.SUPPORTED_LOCALES else settings.LANGUAGE_CODE
 
 
+def _say_if_no_trial(request, user: User) -> None:
+    if had_trial_elsewhere(user=user):
+        messages.warning(
+            request,
+            _(
+                "This e-mail address (or Telegram account) has already had its free trial, so your new "
+                "organization starts without one. Choose a plan on the Billing page to use the agents."
+            ),
+        )
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         """Create the account with register_user instead of a bare user row."""
         data = form.cleaned_data
         try:
-            return register_user(email=data.get("email"), password=data.get("password1"), locale=_request_locale())
+            user = register_user(email=data.get("email"), password=data.get("password1"), locale=_request_locale())
         except AccountError as exc:
             # Only a concurrent sign-up with the same e-mail gets here; allauth's form checked the rest.
             messages.error(request, exc.detail)
             raise ImmediateHttpResponse(redirect("account_signup")) from exc
+        _say_if_no_trial(request, user)
+        return user
+
+    def clean_email(self, email: str) -> str:
+        return normalize_email(email) or ""
 
     def confirm_email(self, request, email_address):
         """Mirror allauth's verification onto the user, where the rest of the product looks for it."""
         confirmed = super().confirm_email(request, email_address)
         if confirmed and email_address.primary:
-            User.objects.filter(pk=email_address.user_id).update(email_verified=True)
+            mark_email_verified(user=email_address.user, email=email_address.email, actor=email_address.user)
         return confirmed
+
+    def set_password(self, user, password) -> None:
+        """Password change, set and reset: one service, which also revokes the user's JWTs."""
+        change_password(user=user, password=password)
+
+    def get_client_ip(self, request) -> str:
+        return client_ip(request) or super().get_client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth's per-key `login_failed` limit (5 per 5 minutes) counts per resolved account, so no
+        # spelling of an address gets a bucket of its own; the API login shares these counters.
+        return login_attempts_key(credentials.get("email", credentials.get("username", "")))
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -61,13 +97,29 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if existing is not None:
             sociallogin.connect(request, existing)
 
+    def authenticate_by_email(self, sociallogin):
+        """Sign in to an existing account by e-mail only when that account has verified the address.
+
+        An address registered through the API or attached in the bot is unverified until its owner
+        clicks the link; it may belong to someone who registered a victim's address in advance.
+        """
+        match = super().authenticate_by_email(sociallogin)
+        if match is None:
+            return None
+        user, email = match
+        if account_for_email(email=email, provider_verified=True) != user:
+            logger.info("social login by e-mail refused: local address unverified", extra={"user_id": user.pk})
+            return None
+        return match
+
     def save_user(self, request, sociallogin, form=None):
         """Register the provider's identity as a new customer with its own organization."""
         provider = sociallogin.account.provider
         extra = sociallogin.account.extra_data or {}
         email = user_email(sociallogin.user) or (form.cleaned_data.get("email") if form is not None else None)
         verified = bool(email) and any(
-            address.verified and address.email.lower() == email.lower() for address in sociallogin.email_addresses
+            address.verified and normalize_email(address.email) == normalize_email(email)
+            for address in sociallogin.email_addresses
         )
         name = identity_name(extra)
         try:
@@ -86,4 +138,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(redirect("account_login")) from exc
         sociallogin.user = user
         sociallogin.save(request)
+        _say_if_no_trial(request, user)
         return user
+
+
+def revoke_tokens_on_connect(sender, request, sociallogin, **kwargs) -> None:
+    """A new way into an account (allauth's `social_account_added`) ends every JWT issued before it."""
+    revoke_tokens(user=sociallogin.user, reason="social_account_connected")

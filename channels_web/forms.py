@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKeyScope
+
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
@@ -12,6 +14,15 @@ class ProfileForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Key name"), max_length=100)
+    billing = forms.BooleanField(
+        label=_("Also allow billing changes (subscribe, cancel, pay); owners only"), required=False
+    )
+
+    def scopes(self) -> list[str]:
+        chosen = list(DEFAULT_API_KEY_SCOPES)
+        if self.cleaned_data.get("billing"):
+            chosen.append(ApiKeyScope.BILLING.value)
+        return chosen
 
 
 class SendForm(forms.Form):

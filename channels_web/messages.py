@@ -98,6 +98,16 @@ def describe_error(error: DomainError) -> ErrorMessage:
             billing,
             _("Upgrade for a larger quota"),
         )
+    if code == "email_unverified":
+        return ErrorMessage(
+            _(
+                "Your trial allows %(limit)s requests until your e-mail address is verified. Open the link we "
+                "e-mailed you, or send a new one from your e-mail settings."
+            )
+            % {"limit": extra.get("limit")},
+            reverse("account_email"),
+            _("Verify my e-mail"),
+        )
     if code == "upstream_error":
         return ErrorMessage(_("The model provider failed to answer. You were not charged; please try again."))
     if code == "upstream_timeout":

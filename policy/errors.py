@@ -14,6 +14,7 @@ class DenyCode(models.TextChoices):
     CHANNEL_NOT_ALLOWED = "channel_not_allowed", "Channel not allowed"
     RATE_LIMITED = "rate_limited", "Rate limited"
     QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
+    EMAIL_UNVERIFIED = "email_unverified", "E-mail not verified"
 
 
 DENY_STATUS = {
@@ -25,6 +26,7 @@ DENY_STATUS = {
     DenyCode.CHANNEL_NOT_ALLOWED: 403,
     DenyCode.RATE_LIMITED: 429,
     DenyCode.QUOTA_EXCEEDED: 429,
+    DenyCode.EMAIL_UNVERIFIED: 403,
 }
 
 

@@ -7,7 +7,7 @@ before any reservation; the invoke service then calls `authorize()` with that de
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,8 @@ class Access:
     rate_limit_per_minute: int
     period_start: datetime
     period_end: datetime
+    # Requests a trial allows while the caller's e-mail is unverified; None = no such cap.
+    unverified_request_cap: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,9 @@ def check_access(*, user, agent: Agent | None, channel: str, now: datetime | Non
         )
     check_channel(account=account, channel=channel)
     limits = _limits(account=account, rules=rules)
+    unverified_cap = None
+    if account.status == AccountStatus.TRIALING and not user.has_verified_identity:
+        unverified_cap = settings.TRIAL_UNVERIFIED_REQUESTS
     rate = rules.rate_limit if rules.rate_limit is not None else settings.DEFAULT_RATE_LIMIT_PER_MINUTE
     period_start, period_end = quota_period(account=account, now=now)
     return Access(
@@ -167,6 +172,7 @@ def check_access(*, user, agent: Agent | None, channel: str, now: datetime | Non
         rate_limit_per_minute=rate or 0,
         period_start=period_start,
         period_end=period_end,
+        unverified_request_cap=unverified_cap,
     )
 
 
@@ -244,17 +250,28 @@ def check_rate(*, access: Access, now: datetime | None = None) -> None:
 def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) -> Grant:
     """Reserve one request, `tokens_input` and `tokens_output` in the current period's counter, or deny
     with the metric that is used up. The reservation is one conditional UPDATE, so K quota means at most
-    K calls, and the tokens reserved never pass a token quota."""
+    K calls, and the tokens reserved never pass a token quota.
+
+    An unverified trial reserves against the smaller of its quota and the unverified cap, in that
+    same UPDATE, so the cap holds under concurrency too."""
     account = access.account
+    limits = access.limits
+    cap = access.unverified_request_cap
+    if cap is not None and (limits.requests is None or cap < limits.requests):
+        limits = replace(limits, requests=cap)
     reserved = usage_services.reserve(
         account=account,
         period_start=access.period_start,
         period_end=access.period_end,
-        limits=access.limits.as_dict(),
+        limits=limits.as_dict(),
         tokens_input=tokens_input,
         tokens_output=tokens_output,
     )
     if not reserved:
+        if limits is not access.limits:
+            used = usage_services.counter_values(account=account, period_start=access.period_start)
+            if used["requests"] + 1 > cap:
+                raise _email_unverified(cap=cap)
         raise _quota_exceeded(access=access, tokens_input=tokens_input, tokens_output=tokens_output)
     return Grant(
         account=account,
@@ -264,6 +281,15 @@ def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) ->
         reserved_requests=1,
         reserved_tokens_input=tokens_input,
         reserved_tokens_output=tokens_output,
+    )
+
+
+def _email_unverified(*, cap: int) -> PolicyDenied:
+    return PolicyDenied(
+        DenyCode.EMAIL_UNVERIFIED,
+        f"The trial allows {cap} requests until your e-mail address is verified. Open the link we e-mailed "
+        "you (your profile page sends a new one), then try again.",
+        {"limit": cap},
     )
 
 

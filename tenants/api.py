@@ -51,7 +51,10 @@ class ApiKeyListView(ApiKeyPermissions, generics.ListAPIView):
         data = s.ApiKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
         key, secret = create_api_key(
-            organization=request.user.organization, name=data.validated_data["name"], actor=request.user
+            organization=request.user.organization,
+            name=data.validated_data["name"],
+            actor=request.user,
+            scopes=sorted(data.validated_data.get("scopes") or []),
         )
         key.key = secret
         return Response(s.ApiKeyCreated(key).data, status=status.HTTP_201_CREATED)

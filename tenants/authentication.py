@@ -41,6 +41,9 @@ def authenticate_api_key(secret: str):
         raise exceptions.AuthenticationFailed("Invalid or revoked API key.", code="invalid_api_key")
     user = api_key_principal(key)
     if user is None:
-        raise exceptions.AuthenticationFailed("The key's organization has no active owner.", code="invalid_api_key")
+        raise exceptions.AuthenticationFailed(
+            "The key's creator is no longer an active member of the organization; create a new key.",
+            code="invalid_api_key",
+        )
     mark_api_key_used(key=key)
     return user, key

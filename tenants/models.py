@@ -38,8 +38,24 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.target_type}:{self.target_id}"
 
 
+class ApiKeyScope(models.TextChoices):
+    INVOKE = "invoke", "Call agents"
+    READ = "read", "Read agents, conversations, usage and billing state"
+    BILLING = "billing", "Change the subscription and pay (owners grant it)"
+
+
+DEFAULT_API_KEY_SCOPES = (ApiKeyScope.INVOKE.value, ApiKeyScope.READ.value)
+
+
+def default_api_key_scopes() -> list[str]:
+    return list(DEFAULT_API_KEY_SCOPES)
+
+
 class ApiKey(models.Model):
-    """An organization-scoped secret; only its prefix and a hash are stored."""
+    """An organization-scoped secret; only its prefix and a hash are stored.
+
+    It acts as its creator while the creator is an active member, and only within its scopes.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
@@ -51,6 +67,7 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_api_key_scopes, help_text="Subset of invoke, read, billing.")
 
     class Meta:
         ordering = ["-created_at"]

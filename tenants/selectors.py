@@ -46,14 +46,15 @@ def api_key_from_secret(secret: str) -> ApiKey | None:
 
 
 def api_key_principal(key: ApiKey):
-    """The user a key acts as: its creator while still an active member, else the organization's first owner.
+    """The user a key acts as: its creator, while still an active member of the key's organization.
 
-    A key belongs to the organization, not to a person, so it keeps working after its creator leaves.
+    None once the creator is deactivated, leaves or is deleted: the key then stops working rather
+    than acting as someone else (an owner, with rights and private conversations the creator never had).
     """
     creator = key.created_by
     if creator is not None and creator.is_active and creator.organization_id == key.organization_id:
         return creator
-    return key.organization.members.filter(role=Role.OWNER, is_active=True).order_by("pk").first()
+    return None
 
 
 def audit_events_for(*, organization) -> QuerySet[AuditEvent]:

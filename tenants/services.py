@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from botgeneric.errors import DomainError
-from tenants.models import ApiKey, AuditEvent, Organization
+from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKey, ApiKeyScope, AuditEvent, Organization
 
 API_KEY_PREFIX = "bg_"
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -55,28 +55,57 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(*, organization: Organization, name: str, actor) -> tuple[ApiKey, str]:
+def create_api_key(
+    *, organization: Organization, name: str, actor, scopes: list[str] | tuple[str, ...] | None = None
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret, which is never retrievable again.
 
     Only the prefix (to find the row in one indexed lookup) and a SHA-256 of the whole secret are stored.
+    `scopes` defaults to invoke + read; `billing` is granted only when an owner asks for it.
     """
     name = (name or "").strip()
     if not name:
         raise DomainError("invalid", "The key needs a name.", 400, {"fields": {"name": ["This field is required."]}})
+    scopes = _valid_scopes(scopes, actor=actor)
     prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         key = ApiKey.objects.create(
-            organization=organization, name=name[:100], prefix=prefix, key_hash=hash_api_key(secret), created_by=actor
+            organization=organization,
+            name=name[:100],
+            prefix=prefix,
+            key_hash=hash_api_key(secret),
+            created_by=actor,
+            scopes=scopes,
         )
         record_audit(
             action="api_key.created",
             target=key,
             organization=organization,
             actor=actor,
-            after={"name": key.name, "prefix": prefix},
+            after={"name": key.name, "prefix": prefix, "scopes": scopes},
         )
     return key, secret
+
+
+def _valid_scopes(scopes, *, actor) -> list[str]:
+    chosen = list(dict.fromkeys(scopes)) if scopes else list(DEFAULT_API_KEY_SCOPES)
+    unknown = [scope for scope in chosen if scope not in ApiKeyScope.values]
+    if unknown:
+        raise DomainError(
+            "invalid",
+            f"Unknown scope {unknown[0]!r}.",
+            400,
+            {"fields": {"scopes": [f"Choose from {', '.join(ApiKeyScope.values)}."]}},
+        )
+    if ApiKeyScope.BILLING in chosen and getattr(actor, "role", None) != "owner":
+        raise DomainError(
+            "forbidden_role",
+            "Only the organization's owner can create a key with the billing scope.",
+            403,
+            {"fields": {"scopes": ["The billing scope needs the owner."]}},
+        )
+    return chosen
 
 
 def revoke_api_key(*, key: ApiKey, actor) -> ApiKey:

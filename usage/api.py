@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from botgeneric.openapi import ERROR_RESPONSES
+from tenants.permissions import ApiKeyScopes
 from usage.selectors import usage_summary
 
 
@@ -23,7 +24,7 @@ class UsageSummaryOutput(serializers.Serializer):
 
 
 class UsageView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ApiKeyScopes]
 
     @extend_schema(responses={200: UsageSummaryOutput, **ERROR_RESPONSES})
     def get(self, request):

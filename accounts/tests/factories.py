@@ -13,6 +13,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     organization = factory.SubFactory(OrganizationFactory)
     role = Role.OWNER
+    email_verified = True
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-9")
 
     @factory.post_generation

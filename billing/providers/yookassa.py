@@ -31,6 +31,7 @@ from billing.providers.base import (
     VerifiedEvent,
     WebhookRejected,
 )
+from botgeneric.client_address import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -76,15 +77,6 @@ def _failure(what: str, exc: Exception) -> ProviderError:
 def _as_int(value) -> int | None:
     text = str(value or "")
     return int(text) if text.isdigit() else None
-
-
-def client_ip(request) -> str:
-    """The address that connected to us, or, behind N trusted proxies, the N-th from the right in X-Forwarded-For."""
-    hops = settings.YOOKASSA_TRUSTED_PROXY_HOPS
-    if hops <= 0:
-        return request.META.get("REMOTE_ADDR", "")
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    return forwarded[-hops] if len(forwarded) >= hops else ""
 
 
 def is_trusted_ip(address: str) -> bool:

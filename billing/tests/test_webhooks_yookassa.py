@@ -118,7 +118,7 @@ def test_succeeded_payment_starts_the_period_and_saves_the_method(api_client, au
 def test_client_ip_is_read_from_x_forwarded_for_behind_trusted_proxies(
     api_client, auth_client, fake_yookassa, monthly, settings
 ):
-    settings.YOOKASSA_TRUSTED_PROXY_HOPS = 1
+    settings.TRUSTED_PROXY_HOPS = 1
     body = start_payment(auth_client)
     fake_yookassa.set_status(body["provider_payment_id"], "succeeded")
     spoofed = notify(

@@ -165,6 +165,7 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="bot-generic <noreply@localhost>")
 
 # HTTPS hardening: on by default; `make run` on plain http://127.0.0.1 turns it off in its .env.
@@ -180,12 +181,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Reverse proxies in front of the app that append to X-Forwarded-For (0 = clients connect directly).
+# Throttles, allauth's rate limits and YooKassa's IP allowlist read the client address through it.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=env.int("YOOKASSA_TRUSTED_PROXY_HOPS", default=0))
+
+
+def allauth_rate(drf_rate: str) -> str:
+    """A throttle rate in DRF's format (`5/hour`) as allauth's per-IP rate (`5/3600s/ip`)."""
+    count, period = drf_rate.split("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    return f"{int(count)}/{seconds}s/ip"
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.tokens.VersionedJWTAuthentication",
         "tenants.authentication.ApiKeyAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "tenants.permissions.ApiKeyScopes",
+    ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "botgeneric.pagination.LimitOffsetPagination",
@@ -197,6 +213,7 @@ REST_FRAMEWORK = {
         "auth_email": env.str("AUTH_THROTTLE_EMAIL", default="10/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": TRUSTED_PROXY_HOPS,
 }
 
 SIMPLE_JWT = {
@@ -206,6 +223,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.VersionedTokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -232,7 +250,12 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# 5 failed sign-ins lock the account (the resolved account, see channels_web.adapters) for 5 minutes;
+# the API login goes through the same allauth counters.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Sign-ups per client IP, the API and the web sign-up together.
+SIGNUP_THROTTLE_IP = env.str("SIGNUP_THROTTLE_IP", default="5/hour")
+ACCOUNT_RATE_LIMITS["signup"] = allauth_rate(SIGNUP_THROTTLE_IP)
 
 # --- Web channel (channels_web): allauth adapters and social providers. ---
 # The provider apps are always installed; a provider gets an "APPS" entry (and so a button on the
@@ -243,7 +266,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_RATE_LIMITS["login"] = "30/m/ip"
 # Telegram gives no e-mail; a Telegram sign-up still gets an account (User.email is nullable).
 SOCIALACCOUNT_EMAIL_REQUIRED = False
-# A provider-verified e-mail that matches an existing account signs in to that account.
+# A provider-verified e-mail that matches an existing account signs in to that account, but only when
+# that account has verified the address itself (SocialAccountAdapter.authenticate_by_email).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_PROVIDERS: dict = {}
@@ -283,6 +307,9 @@ WEB_MAX_INPUT_CHARS = env.int("WEB_MAX_INPUT_CHARS", default=20000)
 
 # Product settings.
 TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
+# Requests a trialing organization gets while the caller's e-mail is unverified (Telegram accounts
+# count as verified).
+TRIAL_UNVERIFIED_REQUESTS = env.int("TRIAL_UNVERIFIED_REQUESTS", default=20)
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 # Every payment-provider HTTP call gives up after this; billing transactions wait this long for a row lock.
 PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
@@ -321,7 +348,6 @@ YOOKASSA_TRUSTED_IPS = env.list(
         "2a02:5180::/32",
     ],
 )
-YOOKASSA_TRUSTED_PROXY_HOPS = env.int("YOOKASSA_TRUSTED_PROXY_HOPS", default=0)
 YOOKASSA_RECEIPTS = env.bool("YOOKASSA_RECEIPTS", default=False)
 YOOKASSA_VAT_CODE = env.int("YOOKASSA_VAT_CODE", default=1)
 

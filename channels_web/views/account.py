@@ -74,7 +74,10 @@ def api_key_create(request):
         return _organization_page(request, form=form, status=400)
     try:
         key, secret = create_api_key(
-            organization=request.user.organization, name=form.cleaned_data["name"], actor=request.user
+            organization=request.user.organization,
+            name=form.cleaned_data["name"],
+            actor=request.user,
+            scopes=form.scopes(),
         )
     except DomainError as exc:
         form.add_error("name", describe_error(exc).text)

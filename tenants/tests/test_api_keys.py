@@ -166,19 +166,6 @@ def test_tampered_secret_with_a_real_prefix_is_401():
     assert key_client(secret[:-2] + "xx").get("/api/v1/auth/profile").status_code == 401
 
 
-def test_key_keeps_working_after_its_creator_is_deactivated():
-    owner = UserFactory()
-    admin = UserFactory(organization=owner.organization, role=Role.ADMIN)
-    _, secret = create_api_key(organization=owner.organization, name="ops", actor=admin)
-    admin.is_active = False
-    admin.save()
-
-    response = key_client(secret).get("/api/v1/auth/profile")
-
-    assert response.status_code == 200
-    assert response.json()["email"] == owner.email
-
-
 @pytest.mark.parametrize(("data", "field"), [({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 101}, "name")])
 def test_invalid_name_is_400_with_the_field(auth_client, data, field):
     response = auth_client.post(URL, data, format="json")
