@@ -288,7 +288,7 @@ def _email_unverified(*, cap: int) -> PolicyDenied:
     return PolicyDenied(
         DenyCode.EMAIL_UNVERIFIED,
         f"The trial allows {cap} requests until your e-mail address is verified. Open the link we e-mailed "
-        "you (your profile page sends a new one), then try again.",
+        "you (the website's e-mail settings page, /accounts/email/, sends a new one), then try again.",
         {"limit": cap},
     )
 
