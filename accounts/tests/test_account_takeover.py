@@ -6,11 +6,12 @@ import re
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.test import Client, override_settings
+from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from channels_web.tests.social_login import GOOGLE_APP, google_login
+from channels_web.tests.test_social_signin import google_sign_in
+from testing.fakes.oidc_provider import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -53,32 +54,44 @@ def test_api_register_mails_a_verification_link_and_the_address_stays_unverified
     assert User.objects.get(email="new@example.com").email_verified
 
 
-@override_settings(SOCIALACCOUNT_PROVIDERS=GOOGLE_APP)
-def test_google_login_does_not_enter_an_account_whose_address_was_registered_unverified(api_client):
+def test_google_login_does_not_enter_an_account_whose_address_was_registered_unverified(api_client, fake_google):
     _register(api_client, "victim@example.com")
     attacker = User.objects.get(email="victim@example.com")
     stolen = _login(api_client, "victim@example.com")
+    fake_google.person = Person(email="victim@example.com")
 
     victim_browser = Client()
-    google_login(victim_browser, sub="google-victim", email="victim@example.com")
+    google_sign_in(victim_browser, fake_google)
 
     assert not SocialAccount.objects.filter(user=attacker).exists()
     assert victim_browser.session.get("_auth_user_id") != str(attacker.pk)
     assert _refresh(api_client, stolen["refresh"]).status_code == 200  # nothing of the victim's reached it
 
 
-@override_settings(SOCIALACCOUNT_PROVIDERS=GOOGLE_APP)
-def test_google_login_connects_to_a_verified_account_and_revokes_its_tokens(api_client):
+def test_google_login_connects_to_a_verified_account_and_revokes_its_tokens(api_client, fake_google):
     owner = UserFactory(email="owner@example.com", email_verified=True)
     earlier = _login(api_client, "owner@example.com")
+    fake_google.person = Person(email="owner@example.com")
 
     browser = Client()
-    google_login(browser, sub="google-owner", email="owner@example.com")
+    google_sign_in(browser, fake_google)
 
     assert SocialAccount.objects.filter(user=owner, provider="google").exists()
     assert browser.session["_auth_user_id"] == str(owner.pk)
     assert _refresh(api_client, earlier["refresh"]).status_code == 401
     assert _profile(api_client, earlier["access"]).status_code == 401
+
+
+def test_connecting_google_through_the_id_token_exchange_revokes_earlier_tokens(api_client, fake_google):
+    UserFactory(email="mobile@example.com", email_verified=True)
+    earlier = _login(api_client, "mobile@example.com")
+    fake_google.person = Person(email="mobile@example.com")
+
+    exchanged = api_client.post("/api/v1/auth/social/google", {"id_token": fake_google.id_token()}, format="json")
+
+    assert exchanged.status_code == 200, exchanged.content
+    assert _refresh(api_client, earlier["refresh"]).status_code == 401
+    assert _profile(api_client, exchanged.json()["access"]).status_code == 200
 
 
 def test_password_reset_revokes_every_token(api_client, mailoutbox):

@@ -4,10 +4,11 @@ import re
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.test import Client, override_settings
+from django.test import Client
 
 from accounts.models import User
-from channels_web.tests.social_login import GOOGLE_APP, google_login
+from channels_web.tests.test_social_signin import google_sign_in
+from testing.fakes.oidc_provider import Person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,13 +22,15 @@ def test_register_mails_a_link_that_verifies_the_address(feed, fake_telegram, tg
     assert User.objects.get(telegram_id=tg_user.telegram_id).email_verified
 
 
-@override_settings(SOCIALACCOUNT_PROVIDERS=GOOGLE_APP)
-def test_google_login_with_an_address_attached_in_the_bot_does_not_enter_that_account(feed, fake_telegram, tg_user):
+def test_google_login_with_an_address_attached_in_the_bot_does_not_enter_that_account(
+    feed, fake_telegram, tg_user, fake_google
+):
     feed(tg_user.text("/register victim@example.com"))
     bot_account = User.objects.get(telegram_id=tg_user.telegram_id)
+    fake_google.person = Person(email="victim@example.com")
 
     browser = Client()
-    google_login(browser, sub="google-victim", email="victim@example.com")
+    google_sign_in(browser, fake_google)
 
     assert not SocialAccount.objects.filter(user=bot_account).exists()
     assert browser.session.get("_auth_user_id") != str(bot_account.pk)
