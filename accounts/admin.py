@@ -3,8 +3,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import TrialClaim, User
 from accounts.services import change_password, set_active
+from tenants.admin import ReadOnlyAdmin
 
 
 class PasswordChangeForm(AdminPasswordChangeForm):
@@ -49,3 +50,12 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if active_changed:
             set_active(user=obj, is_active=obj.is_active, actor=request.user)
+
+
+@admin.register(TrialClaim)
+class TrialClaimAdmin(ReadOnlyAdmin):
+    """Which identities have had their free trial, so support can answer "why did I get none?"."""
+
+    list_display = ["identity", "organization", "created_at"]
+    search_fields = ["identity", "organization__name"]
+    list_select_related = ["organization"]

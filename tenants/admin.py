@@ -51,7 +51,16 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["name", "prefix", "organization", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "organization__name"]
     list_select_related = ["organization", "created_by"]
