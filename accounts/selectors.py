@@ -1,19 +1,34 @@
 """Reads for accounts."""
 
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from accounts.email_addresses import normalize_email, trial_identity_for_email, trial_identity_for_telegram
 from accounts.models import TrialClaim, User
 
 
 def user_by_email(email: str | None) -> User | None:
-    """The account whose normalized address is exactly `email` normalized; never a case-folding match."""
+    """The account whose normalized address is exactly `email` normalized; never a case-folding match.
+
+    Anything that is not an address (throttles read the raw body before validation; a NUL would not
+    even reach PostgreSQL) matches no one.
+    """
     normalized = normalize_email(email)
-    return User.objects.filter(email=normalized).first() if normalized else None
+    try:
+        validate_email(normalized)
+    except ValidationError:
+        return None
+    return User.objects.filter(email=normalized).first()
 
 
 def login_attempts_key(email: str | None) -> str:
     """What failed sign-ins count against: the account the address resolves to, else the address itself."""
     user = user_by_email(email)
-    return f"user:{user.pk}" if user is not None else f"email:{normalize_email(email) or ''}"
+    if user is not None:
+        return f"user:{user.pk}"
+    return "email:" + hashlib.sha256((normalize_email(email) or "").encode("utf-8", "replace")).hexdigest()
 
 
 def trial_identities(user: User) -> list[str]:

@@ -93,3 +93,11 @@ def test_addresses_are_stored_in_normal_form(api_client):
     assert response.status_code == 201
     assert User.objects.filter(email="sam@example.com").exists()
     assert login(api_client, "sam@example.com").status_code == 200
+
+
+@pytest.mark.parametrize("email", ["nul\x00@example.com", "x" * 5000, "not an address"])
+def test_a_garbage_address_is_a_400_not_a_500(api_client, email):
+    response = login(api_client, email, "x")
+
+    assert response.status_code == 400
+    assert "email" in response.json()["fields"]
