@@ -229,3 +229,28 @@ def test_a_billing_write_waits_for_a_locked_account_only_up_to_the_lock_timeout(
     assert waited < 3
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
+
+
+def test_a_downgrade_is_refused_when_the_subscription_changed_while_paddle_was_asked(
+    owner, fake_paddle, monthly, yearly
+):
+    fake_paddle.prices.update({"pri_monthly_USD": ("1999", "USD"), "pri_yearly_USD": ("19999", "USD")})
+    fake_paddle.add_subscription("sub_01", price_id="pri_yearly_USD")
+    account = BillingAccountFactory(
+        organization=owner.organization, plan=yearly, provider="paddle", provider_subscription_id="sub_01"
+    )
+
+    def replaced_meanwhile(method, path):
+        try:
+            BillingAccount.objects.filter(pk=account.pk).update(provider_subscription_id="sub_02")
+        finally:
+            connections["default"].close()
+
+    fake_paddle.before_answer = replaced_meanwhile
+
+    response = client_for(owner).post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "changed_meanwhile"
+    account.refresh_from_db()
+    assert account.scheduled_plan is None
