@@ -246,7 +246,8 @@ async def _answer(bot: Bot, tg_chat: TelegramChat, text: str) -> None:
     """Ask the chat's agent and show the answer as it is written (one message, edited), or the reason
     there is none, in words. A failure mid-answer leaves what was written, then says what happened."""
     locale = tg_chat.user.locale
-    answer = progressive.ProgressiveAnswer(bot, tg_chat.chat_id, interval=settings.TELEGRAM_EDIT_INTERVAL_SECONDS)
+    # A private chat's id is the user's (positive); groups' ids are negative.
+    answer = progressive.progressive_answer(bot, tg_chat.chat_id, private=tg_chat.chat_id > 0)
     written = ""
     try:
         async with typing(bot, tg_chat.chat_id):

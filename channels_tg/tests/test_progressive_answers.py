@@ -63,3 +63,20 @@ def test_a_failure_mid_answer_keeps_what_was_written_and_says_so(feed, talking, 
     assert partial.interrupted
     assert partial.content.strip() in sent
     assert any("stopped in the middle of this answer" in text for text in sent)
+
+
+def test_with_drafts_on_a_private_chat_sees_drafts_then_the_final_message(
+    feed, talking, fake_telegram, slow_upstream, settings
+):
+    settings.TELEGRAM_ANSWER_DRAFTS = True
+
+    feed(talking.text(QUESTION))
+
+    drafts = fake_telegram.calls_of("sendMessageDraft")
+    [final] = fake_telegram.calls_of("sendMessage")
+    stored = Message.objects.get(role="assistant").content.strip()
+    assert len(drafts) >= 3 and len({draft.params["draft_id"] for draft in drafts}) == 1
+    assert all(stored.startswith(draft.params["text"]) for draft in drafts)
+    assert all(draft.started < final.started for draft in drafts)
+    assert final.params["text"] == stored
+    assert fake_telegram.calls_of("editMessageText") == []

@@ -166,6 +166,9 @@ class FakeTelegramAPI:
     async def _method_editmessagereplymarkup(self, params: dict) -> web.Response:
         return _ok(self._message(params, message_id=int(params.get("message_id") or next(self._message_ids))))
 
+    async def _method_sendmessagedraft(self, params: dict) -> web.Response:
+        return _ok(True)
+
     async def _method_sendchataction(self, params: dict) -> web.Response:
         return _ok(True)
 
