@@ -2,6 +2,7 @@
 input (the OpenAI shape under /api/v1/openai/), and the schema documents those statuses."""
 
 import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenants.services import create_api_key
 
@@ -130,3 +131,14 @@ def test_options_on_the_streaming_endpoints_answers_instead_of_a_500(auth_client
 
     assert [response.status_code for response in responses] == [200, 200]
     assert all(response["Content-Type"] == "application/json" for response in responses)
+
+
+def test_refreshing_a_deleted_users_token_is_a_401_not_a_500(api_client, user):
+    """Was a 500 (User.DoesNotExist); accounts.tokens now refuses the token of a user who is gone."""
+    refresh = str(RefreshToken.for_user(user))
+    user.delete()
+
+    response = api_client.post("/api/v1/auth/refresh", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
