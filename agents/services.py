@@ -226,7 +226,7 @@ def _start(
     except PolicyDenied as denied:
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
-    _release_connection()
+    release_connection()
     return _Started(grant=grant, call=call, conversation=conversation)
 
 
@@ -286,6 +286,7 @@ def _settle(
         tokens_output=completion.tokens_output,
         latency_ms=completion.latency_ms,
     )
+    release_connection()
     if not_saved:
         raise failure
     if interrupted:
@@ -323,10 +324,11 @@ def _store(*, started: _Started, user, channel: str, input: str, completion, int
         )
 
 
-def _release_connection() -> None:
-    """Hand the database connection back while we wait on the provider, so N answers in flight need a
-    pool's few connections, not N: with a connection pool, or when connections are not kept between
-    requests anyway (CONN_MAX_AGE 0, as under the ASGI server, where each request has its own thread).
+def release_connection() -> None:
+    """Hand the database connection back after each piece of ORM work around a stream, so N answers in
+    flight (and N requests waiting for their next turn on the event loop) need a pool's few connections,
+    not N: with a connection pool, or when connections are not kept between requests anyway
+    (CONN_MAX_AGE 0, as under the ASGI server, where each request has its own thread).
     Not inside a transaction (a caller's atomic block, or a test's), and not with persistent
     connections: reconnecting would cost more than it saves."""
     connection = transaction.get_connection()
@@ -371,3 +373,4 @@ def _record_failure(*, started: _Started, user, channel: str, failure: DomainErr
             prompt_version=call.version,
             model=call.model,
         )
+    release_connection()

@@ -16,6 +16,8 @@ from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import APIView
 
+from agents.services import release_connection
+
 KEEPALIVE_SECONDS = 15.0
 _END = object()
 
@@ -33,8 +35,11 @@ class AsyncAPIView(APIView):
         return None
 
     def _initial_and_prepare(self, request, *args, **kwargs):
-        self.initial(request, *args, **kwargs)
-        return self.prepare(request, *args, **kwargs)
+        try:
+            self.initial(request, *args, **kwargs)
+            return self.prepare(request, *args, **kwargs)
+        finally:
+            release_connection()
 
     async def dispatch(self, request, *args, **kwargs):
         self.args = args
@@ -92,27 +97,38 @@ async def with_keepalives(events: AsyncIterator, interval: float = KEEPALIVE_SEC
     """`events`, with a None each time it stays silent for `interval` seconds (the caller writes an SSE
     comment, so proxies and clients do not give up on a slow provider).
 
-    Waiting on the next event runs in a task of its own, so a keep-alive never interrupts it. When
-    this generator is closed or cancelled (the client left), that task is cancelled and awaited — the
-    stream's own cleanup (stopping the provider, charging what was delivered) runs to its end — and
-    the stream is closed.
+    One task reads `events` into a small queue, so a keep-alive never interrupts a read in progress.
+    When this generator is closed or cancelled (the client left), that task is cancelled and awaited —
+    the stream's own cleanup (stopping the provider, charging what was delivered) runs to its end.
     """
-    pending: asyncio.Future | None = None
+    queue: asyncio.Queue = asyncio.Queue(maxsize=64)
+
+    async def pump() -> None:
+        try:
+            async for event in events:
+                await queue.put((event, None))
+        except Exception as exc:  # noqa: BLE001 — handed to the reader, which raises it
+            await queue.put((_END, exc))
+        else:
+            await queue.put((_END, None))
+
+    reader = asyncio.ensure_future(pump())
     try:
         while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(events, _END))
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
+            try:
+                async with asyncio.timeout(interval):
+                    event, error = await queue.get()
+            except TimeoutError:
                 yield None
                 continue
-            event, pending = pending.result(), None
             if event is _END:
+                if error is not None:
+                    raise error
                 return
             yield event
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
+        if not reader.done():
+            reader.cancel()
             with contextlib.suppress(BaseException):
-                await pending
+                await reader
         await events.aclose()
