@@ -7,6 +7,7 @@ import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from accounts.models import AuthProvider, Role, User
 from accounts.services import register_user
@@ -47,6 +48,9 @@ def apple_sign_in(client, fake):
     action, fields = read_form_post(page.text)
     posted = client.post(urlparse(action).path, fields)
     return _follow(client, posted["Location"])
+
+
+SIGN_IN = {"google": google_sign_in, "apple": apple_sign_in}
 
 
 def signed_in_user(client) -> User | None:
@@ -121,3 +125,20 @@ def test_apple_sign_in_connects_to_an_existing_account_with_a_verified_email(cli
     assert signed_in_user(client) == existing
     assert SocialAccount.objects.get(provider="apple").user == existing
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("provider", ["google", "apple"])
+def test_sign_in_never_takes_over_an_account_whose_address_is_unverified(client, request, provider, trial_plan):
+    """Issue #8 item 1: someone registers the victim's address first and waits for their Google/Apple sign-in."""
+    fake = request.getfixturevalue(f"fake_{provider}")
+    registered = APIClient().post(
+        "/api/v1/auth/register", {"email": "victim@example.com", "password": PASSWORD}, format="json"
+    )
+    assert registered.status_code == 201
+    squatted = User.objects.get(email="victim@example.com")
+    fake.person = Person(email="victim@example.com")
+
+    SIGN_IN[provider](client, fake)
+
+    assert signed_in_user(client) != squatted
+    assert not SocialAccount.objects.filter(user=squatted).exists()
