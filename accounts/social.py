@@ -61,6 +61,13 @@ def account_for_email(*, email: str | None, provider_verified: bool) -> User | N
     return user
 
 
+def is_new_identity(identity: ProviderIdentity) -> bool:
+    """No account is connected to the identity and none has its address: signing in would sign up."""
+    if _connected_account(identity) is not None:
+        return False
+    return not (identity.email and User.objects.filter(email=normalize_email(identity.email)).exists())
+
+
 def sign_in_with_identity(*, identity: ProviderIdentity, locale: str) -> User:
     """The account a verified provider identity opens: the one it is connected to, an existing account
     with the same verified address (connected now), or a new customer through `register_user`.
@@ -125,9 +132,11 @@ def _register(*, identity: ProviderIdentity, locale: str) -> User:
                 name=identity.name,
                 auth_provider=PROVIDER_AUTH[identity.provider],
                 email_verified=identity.email_verified,
+                # An address the provider did not vouch for gets our confirmation link, as an API sign-up does.
+                send_verification=not identity.email_verified,
             )
-            if user.email:
-                EmailAddress.objects.create(user=user, email=user.email, verified=identity.email_verified, primary=True)
+            if user.email and identity.email_verified:
+                EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
             _link(user=user, identity=identity)
     except (IntegrityError, AccountError):
         # Two first exchanges of one identity raced: the loser's rows rolled back, it takes the winner's.

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from accounts.id_tokens import verify_id_token
 from accounts.serializers import TokenPair
-from accounts.social import sign_in_with_identity
-from accounts.throttles import AuthIPThrottle
+from accounts.social import is_new_identity, sign_in_with_identity
+from accounts.throttles import AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
@@ -63,6 +63,11 @@ class SocialLoginView(APIView):
         identity = verify_id_token(provider=provider, token=data.validated_data["id_token"])
         if not identity.name:
             identity = replace(identity, name=data.validated_data["name"].strip())
+        if is_new_identity(identity):
+            # A new identity is a sign-up (and a trial): it counts against the per-address sign-up limit.
+            signup_throttle = SignupIPThrottle()
+            if not signup_throttle.allow_request(request, self):
+                self.throttled(request, signup_throttle.wait())
         locale = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         user = sign_in_with_identity(identity=identity, locale=locale)
         if not user.is_active:

@@ -164,6 +164,34 @@ def test_a_new_identity_with_an_unverified_address_gets_an_unverified_account(ap
     assert profile(api_client, response.json())["email_verified"] is False
 
 
+def test_a_new_identity_with_an_unverified_address_is_mailed_our_confirmation_link(
+    api_client, provider, mailoutbox, django_capture_on_commit_callbacks
+):
+    provider.person = Person(email="confirm-me@example.com", email_verified=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        exchange(api_client, provider, provider.id_token())
+
+    assert [mail.to for mail in mailoutbox] == [["confirm-me@example.com"]]
+    assert "/accounts/confirm-email/" in mailoutbox[0].body
+
+
+def test_new_identities_count_against_the_sign_up_limit_per_address(api_client, provider, settings):
+    settings.SIGNUP_THROTTLE_IP = "2/hour"
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "2/3600s/ip"}
+    people = [Person(email=f"new{number}@example.com") for number in range(2)]
+    for person in people:
+        assert exchange(api_client, provider, provider.id_token(person)).status_code == 200
+
+    provider.person = Person(email="new2@example.com")
+    third = exchange(api_client, provider, provider.id_token())
+
+    assert third.status_code == 429
+    assert int(third["Retry-After"]) > 0
+    assert not User.objects.filter(email="new2@example.com").exists()
+    assert exchange(api_client, provider, provider.id_token(people[0])).status_code == 200  # a sign-in, no sign-up
+
+
 def test_an_expired_token_is_refused(api_client, provider):
     response = exchange(api_client, provider, provider.id_token(expires_in=-300))
 
