@@ -2,11 +2,14 @@
 organizations; an unverified trial is capped until its owner clicks the link; sign-ups per client IP
 are limited on the API and the web together."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 
 from accounts.models import User
+from agents.models import Message
 from agents.tests.factories import AgentFactory
 from billing.models import AccountStatus, BillingAccount, Plan
 from billing.tests.factories import PlanFactory
@@ -92,6 +95,23 @@ def test_the_dashboard_says_how_to_verify(trial_agent):
 
     assert "until your e-mail address is verified" in page
     assert 'href="/accounts/email/"' in page
+
+
+@override_settings(TRIAL_UNVERIFIED_REQUESTS=1)
+def test_a_resent_link_from_the_email_page_lifts_the_cap(trial_agent, mailoutbox):
+    browser = Client()
+    browser.post("/accounts/signup/", {"email": "late@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    browser.post("/dashboard/", {"agent": trial_agent.pk, "input": "first"})
+    assert browser.get("/accounts/email/").status_code == 200
+
+    browser.post("/accounts/email/", {"email": "late@example.com", "action_send": ""})
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+)", mailoutbox[-1].body).group(1)
+    browser.post(link)
+
+    page = browser.post("/dashboard/", {"agent": trial_agent.pk, "input": "second"}).content.decode()
+    assert "until your e-mail address is verified" not in page
+    assert User.objects.get(email="late@example.com").email_verified
+    assert Message.objects.filter(role="assistant").count() == 2
 
 
 @override_settings(SIGNUP_THROTTLE_IP="5/hour")
