@@ -11,6 +11,7 @@ import inspect
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -18,7 +19,6 @@ from rest_framework.views import APIView
 
 from agents.services import release_connection
 
-KEEPALIVE_SECONDS = 15.0
 _END = object()
 
 
@@ -93,14 +93,15 @@ async def event_stream_response(request, body: AsyncIterator[str]) -> StreamingH
     return response
 
 
-async def with_keepalives(events: AsyncIterator, interval: float = KEEPALIVE_SECONDS) -> AsyncIterator:
-    """`events`, with a None each time it stays silent for `interval` seconds (the caller writes an SSE
-    comment, so proxies and clients do not give up on a slow provider).
+async def with_keepalives(events: AsyncIterator, interval: float | None = None) -> AsyncIterator:
+    """`events`, with a None each time it stays silent for `interval` seconds (STREAM_KEEPALIVE_SECONDS,
+    15: the caller writes an SSE comment, so proxies and clients do not give up on a slow provider).
 
     One task reads `events` into a small queue, so a keep-alive never interrupts a read in progress.
     When this generator is closed or cancelled (the client left), that task is cancelled and awaited —
     the stream's own cleanup (stopping the provider, charging what was delivered) runs to its end.
     """
+    interval = settings.STREAM_KEEPALIVE_SECONDS if interval is None else interval
     queue: asyncio.Queue = asyncio.Queue(maxsize=64)
 
     async def pump() -> None:

@@ -257,3 +257,54 @@ def test_an_answer_that_cannot_be_saved_is_still_metered(http, user, streaming_a
     assert (event.outcome, event.error_code) == (Outcome.ERROR, "answer_not_saved")
     assert event.tokens_output > 0
     assert PeriodCounter.objects.get().tokens_output == event.tokens_output
+
+
+def test_openai_stream_sends_keep_alive_comments_while_the_upstream_is_silent(
+    live_asgi_server, user, account, streaming_agent, fake_openai, settings
+):
+    settings.STREAM_KEEPALIVE_SECONDS = 0.2
+    _, secret = create_api_key(organization=user.organization, name="raw", actor=user)
+    fake_openai.pause(2)
+    body = {"model": "streamer", "messages": [{"role": "user", "content": "one two three"}], "stream": True}
+    seen = []
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream(
+            "POST",
+            f"{live_asgi_server.url}/api/v1/openai/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {secret}"},
+        ) as response,
+    ):
+        for line in response.iter_lines():
+            seen.append(line)
+            if line == ": keep-alive" and seen.count(": keep-alive") == 2:
+                fake_openai.release()
+
+    data = [line for line in seen if line.startswith("data: ")]
+    assert seen.index(": keep-alive") > seen.index(data[1])  # after the first words, while the upstream paused
+    assert data[-1] == "data: [DONE]"
+    text = "".join(json.loads(line[6:])["choices"][0]["delta"].get("content") or "" for line in data[:-1])
+    assert text == "echo: one two three"
+
+
+def test_a_client_that_hangs_up_before_the_first_words_closes_the_upstream_and_pays_the_request_and_prompt(
+    live_asgi_server, user, streaming_agent, account, fake_openai
+):
+    token = RefreshToken.for_user(user).access_token
+    with (
+        httpx.Client(timeout=httpx.Timeout(5, read=0.5)) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.post(
+            f"{live_asgi_server.url}/api/v1/agents/{streaming_agent.pk}/invoke",
+            json={"input": "HANG_STREAM", "stream": True},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    assert fake_openai.wait_closed(timeout=2)
+    event = _wait_for(lambda: UsageEvent.objects.filter(error_code="client_closed").first())
+    counter = PeriodCounter.objects.get()
+    assert (counter.requests, counter.tokens_input, counter.tokens_output) == (1, event.tokens_input, 0)
+    assert event.tokens_input > 0 and event.tokens_output == 0
+    assert not Message.objects.exists()

@@ -325,6 +325,8 @@ FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 # The offline demo model streams its answer word by word, this many milliseconds apart.
 DEMO_TOKEN_DELAY_MS = env.int("DEMO_TOKEN_DELAY_MS", default=30)
+# A streamed answer sends an SSE comment when the model has been silent this long (proxies time out idle streams).
+STREAM_KEEPALIVE_SECONDS = env.float("STREAM_KEEPALIVE_SECONDS", default=15.0)
 
 # Billing (issue #5): payment providers, each enabled only when its variables are set.
 BILLING_MANUAL_ENABLED = env.bool("BILLING_MANUAL_ENABLED", default=DEBUG)
