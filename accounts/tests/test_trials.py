@@ -150,3 +150,17 @@ def test_seeded_trial_plan_caps_tokens(settings):
     assert trial.trial_days > 0
     assert trial.quota_tokens_input is not None
     assert trial.quota_tokens_output is not None
+
+
+def test_a_web_signup_without_a_trial_is_told_why(api_client, trial_agent):
+    register(api_client, "twice@example.com")
+    User.objects.filter(email="twice@example.com").delete()
+
+    page = Client().post(
+        "/accounts/signup/",
+        {"email": "Twice+again@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        follow=True,
+    )
+
+    assert "already had its free trial" in page.content.decode()
+    assert not has_trial("twice+again@example.com")
