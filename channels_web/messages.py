@@ -112,6 +112,8 @@ def describe_error(error: DomainError) -> ErrorMessage:
         return ErrorMessage(_("The model provider failed to answer. You were not charged; please try again."))
     if code == "upstream_timeout":
         return ErrorMessage(_("The model provider took too long to answer. You were not charged; please try again."))
+    if code == "provider_key_unavailable":
+        return ErrorMessage(_("The model provider is not available right now. You were not charged; please try later."))
     if code == "missing_variable":
         return ErrorMessage(
             _("This agent needs more details than a chat message provides: %(detail)s") % {"detail": error.detail}

@@ -100,3 +100,25 @@ def test_signed_out_and_invalid_posts_are_refused_in_words(user, account, upstre
 
     empty, body = _post(user, {"agent": upstream_agent.pk, "input": ""})
     assert empty.status_code == 400 and _events(body)[0][0] == "error"
+
+
+def test_a_failure_mid_answer_keeps_the_deltas_and_says_only_they_were_charged(
+    user, account, upstream_agent, fake_openai
+):
+    fake_openai.fail_after_tokens = 3
+
+    _, body = _post(user, {"agent": upstream_agent.pk, "input": "one two three four five six FAIL_MIDSTREAM"})
+
+    *deltas, (name, error) = _events(body)
+    assert deltas and {kind for kind, _ in deltas} == {"delta"}
+    assert name == "error" and "Only the part above was charged" in error["text"]
+    assert Message.objects.get(role="assistant").interrupted
+
+
+def test_an_unreadable_provider_key_is_explained_without_leaking_anything(user, account, upstream_agent, settings):
+    settings.SECRET_KEY = "rotated-" + "r" * 60
+
+    _, body = _post(user, {"agent": upstream_agent.pk, "input": "hello"})
+
+    [(name, error)] = _events(body)
+    assert name == "error" and "not available right now. You were not charged" in error["text"]

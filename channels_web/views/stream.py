@@ -85,11 +85,17 @@ async def _events(user, agent, conversation, input: str) -> AsyncIterator[bytes]
     """The service's events as SSE; a refusal or failure is an `error` event. Closing this (the reader
     left) closes the service's stream, which stops the upstream and meters what was delivered."""
     stream = invoke_stream(user=user, agent=agent, channel=Channel.WEB, input=input, conversation=conversation)
+    delivered = False
     try:
         async for event in stream:
             yield await _as_bytes(event)
+            delivered = True
     except DomainError as error:
-        yield await sync_to_async(_error_event)(error)
+        if delivered:
+            text = _("The model provider stopped in the middle of this answer. Only the part above was charged.")
+            yield _event("error", {"text": text})
+        else:
+            yield await sync_to_async(_error_event)(error)
     finally:
         await stream.aclose()
 
