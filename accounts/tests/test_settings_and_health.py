@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start_django(**env):
-    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "TEST_MODE")}
     environment.update(env, DJANGO_SETTINGS_MODULE="botgeneric.settings.base")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -34,6 +34,13 @@ def test_production_settings_refuse_insecure_secret_key(key, tmp_path):
 def test_production_settings_start_with_a_strong_key():
     result = _start_django(DEBUG="0", SECRET_KEY="Zx9" + "q1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6j7K8l9" * 2)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_refuse_paddle_sdk_test_mode():
+    result = _start_django(DEBUG="0", SECRET_KEY="Zx9" + "q1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6j7K8l9" * 2, TEST_MODE="1")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "TEST_MODE" in result.stderr
 
 
 def test_check_deploy_is_clean_for_production_settings():

@@ -4,6 +4,7 @@ Safe defaults exist only for local use; with DEBUG off the process refuses to st
 without a strong SECRET_KEY.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -335,6 +336,11 @@ PADDLE_WEBHOOK_SECRET = env.list("PADDLE_WEBHOOK_SECRET", default=[])
 PADDLE_ENVIRONMENT = env.str("PADDLE_ENVIRONMENT", default="sandbox")
 PADDLE_API_URL = env.str("PADDLE_API_URL", default="")
 PADDLE_WEBHOOK_TOLERANCE_SECONDS = env.int("PADDLE_WEBHOOK_TOLERANCE_SECONDS", default=5)
+# The Paddle SDK's webhook verifier skips its timestamp check when TEST_MODE is set: never in production.
+if not DEBUG and "TEST_MODE" in os.environ:
+    raise ImproperlyConfigured(
+        "TEST_MODE must not be set when DEBUG is off: it disables Paddle's webhook timestamp check."
+    )
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
 YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="")
