@@ -39,7 +39,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password", "name", "locale"]}),
         (_("Organization"), {"fields": ["organization", "role"]}),
         (_("Identity"), {"fields": ["auth_provider", "email_verified", "telegram_id"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

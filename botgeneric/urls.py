@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from botgeneric import admin_console  # noqa: F401  (brands the console, hides internal models)
 from botgeneric.health import healthz, readyz
 
 api_v1 = [
