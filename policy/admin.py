@@ -11,7 +11,7 @@ class PolicyRuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active", "plan"]
     search_fields = ["organization__name", "organization__slug", "agent__slug", "agent__name", "feature", "note"]
     list_select_related = ["organization", "plan", "agent"]
-    raw_id_fields = ["organization", "agent"]
+    autocomplete_fields = ["organization", "agent"]
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["kind", "organization", "plan", "agent", "is_active", "note"]}),

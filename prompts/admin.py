@@ -132,6 +132,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "agent", "model"]
     list_select_related = ["agent", "provider", "created_by"]
     search_fields = ["agent__name", "agent__slug", "note", "model"]
+    autocomplete_fields = ["agent"]
     ordering = ["agent__name", "-version"]
     actions = ["activate", "duplicate", "archive"]
     list_max_show_all = 1000

@@ -40,3 +40,15 @@ def test_operator_adds_a_rate_limit_rule_for_an_organization(operator_client):
 
     assert response.status_code == 302
     assert PolicyRule.objects.filter(organization=organization, requests_per_minute=30).exists()
+
+
+def test_the_rule_form_picks_organization_and_agent_by_autocomplete(operator_client):
+    response = operator_client.get("/admin/policy/policyrule/add/")
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    for name in ["organization", "agent"]:
+        assert type(form.fields[name].widget.widget).__name__ == "AutocompleteSelect"
+    html = response.content.decode()
+    assert 'data-ajax--url="/admin/autocomplete/"' in html
+    assert 'name="organization" class="vForeignKeyRawIdAdminField' not in html
