@@ -18,6 +18,7 @@ from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, 
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
 from billing.services.webhooks import process_webhook_event
 from botgeneric.errors import DomainError
+from botgeneric.money_display import money
 from tenants.admin import ReadOnlyAdmin
 from tenants.selectors import audit_events_for
 
@@ -142,7 +143,7 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.display(description="Prices")
     def price_list(self, obj: Plan) -> str:
-        return ", ".join(f"{price.amount} {price.currency}" for price in obj.prices.all()) or "—"
+        return ", ".join(money(price.amount, price.currency) for price in obj.prices.all()) or "—"
 
     @admin.display(description="Channels")
     def channel_list(self, obj: Plan) -> str:
@@ -319,11 +320,15 @@ class RevenueForm(forms.Form):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/payment/change_list.html"
-    list_display = ["created_at", "account", "provider", "external_id", "amount", "currency", "status", "plan"]
+    list_display = ["created_at", "account", "provider", "external_id", "amount_with_currency", "status", "plan"]
     list_filter = ["status", "provider", "currency", "plan"]
     search_fields = ["external_id", "account__organization__name", "account__organization__slug"]
     list_select_related = ["account__organization", "account__plan", "plan"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_with_currency(self, obj: Payment) -> str:
+        return money(obj.amount, obj.currency)
 
     def get_urls(self):
         return [

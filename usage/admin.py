@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from botgeneric.money_display import llm_cost_usd
 from tenants.admin import ReadOnlyAdmin
 from usage.models import UsageEvent
 
@@ -21,10 +22,14 @@ class UsageEventAdmin(ReadOnlyAdmin):
         "tokens_output",
         "latency_ms",
         "audio_seconds",
-        "cost_usd",
+        "cost",
     ]
     list_filter = ["outcome", "channel", "agent", "error_code"]
     search_fields = ["organization__name", "user__email", "agent__slug", "model", "error_code"]
     list_select_related = ["organization", "user", "agent"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="cost (USD)", ordering="cost_usd")
+    def cost(self, obj: UsageEvent) -> str:
+        return llm_cost_usd(obj.cost_usd)

@@ -111,3 +111,13 @@ def test_revenue_page_sums_succeeded_payments_per_day_plan_and_currency(admin_cl
     today = timezone.now().date()
     wide = admin_client.get(f"/admin/billing/payment/revenue/?start={today - timedelta(days=100)}&end={today}")
     assert wide.context["totals"]["USD"] == Decimal("39.98") + old.amount
+
+
+def test_payment_list_shows_money_with_its_currency_and_two_decimals(admin_client):
+    PaymentFactory(amount=Decimal("19.99"), currency="USD")
+    PaymentFactory(amount=Decimal("990"), currency="RUB")
+
+    html = admin_client.get("/admin/billing/payment/").content.decode()
+
+    assert '<td class="field-amount_with_currency">19.99 USD</td>' in html
+    assert '<td class="field-amount_with_currency">990.00 RUB</td>' in html

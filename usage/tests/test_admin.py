@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from accounts.tests.factories import UserFactory
@@ -26,3 +28,15 @@ def test_usage_events_are_listed_filtered_and_read_only(operator_client, django_
     assert operator_client.get("/admin/usage/usageevent/add/").status_code == 403
     assert operator_client.post(f"/admin/usage/usageevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert UsageEvent.objects.count() == 3
+
+
+def test_usage_event_costs_show_in_dollars_to_the_digits_that_matter(operator_client):
+    customer = UserFactory()
+    record_event(user=customer, agent=None, channel=Channel.API, outcome=Outcome.OK)
+    UsageEvent.objects.update(cost_usd=Decimal("0.00012300"))
+
+    response = operator_client.get("/admin/usage/usageevent/")
+
+    html = response.content.decode()
+    assert '<td class="field-cost">$0.000123</td>' in html
+    assert "0.00012300" not in html
