@@ -19,3 +19,11 @@ def test_the_admin_index_is_branded_and_hides_internal_models(client):
     for hidden in ["/admin/sites/site/", "/admin/auth/group/", "/admin/token_blacklist/"]:
         assert hidden not in html
     assert "/admin/policy/policyrule/" in html
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/accounts/login/"])
+def test_pages_link_our_favicon(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in response.content.decode()
