@@ -19,7 +19,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, TelegramObject, User
 
-from channels_tg import service_calls, services
+from channels_tg import chat_lock, service_calls, services
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ChatLockMiddleware(BaseMiddleware):
 
     Locks live only while someone holds or waits for them (weak values), so idle chats cost nothing.
     They are per event loop (an asyncio.Lock must not be shared across loops, and webhook requests
-    may each run in their own); the order is per worker process, so run one polling worker per token.
+    may each run in their own); across loops, processes and app servers, `chat_lock.chat_turn` orders them.
     """
 
     def __init__(self) -> None:
@@ -86,7 +86,7 @@ class ChatLockMiddleware(BaseMiddleware):
         if lock is None:
             lock = asyncio.Lock()
             self._locks[key] = lock
-        async with lock:
+        async with lock, chat_lock.chat_turn(chat.id):
             return await handler(event, data)
 
 
