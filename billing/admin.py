@@ -349,13 +349,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         today = timezone.now().date()
         form = RevenueForm(request.GET or {"start": today - timedelta(days=29), "end": today})
         rows = revenue(**form.cleaned_data) if form.is_valid() else []
+        totals = revenue_totals(rows)
         context = {
             **self.admin_site.each_context(request),
             "title": "Revenue",
             "opts": self.model._meta,
             "form": form,
-            "rows": rows,
-            "totals": revenue_totals(rows),
+            "rows": [{**row, "amount": money(row["total"], row["currency"])} for row in rows],
+            "totals": totals,
+            "total_amounts": [money(total, currency) for currency, total in totals.items()],
         }
         return TemplateResponse(request, "admin/billing/payment/revenue.html", context)
 

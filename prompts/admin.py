@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from prompts import services
@@ -45,12 +45,10 @@ class PromptVersionInlineForm(PromptContentForm):
         model = PromptVersion
         fields = list(CONTENT_FIELDS)
         widgets = {
-            "system_prompt": forms.Textarea(attrs={"rows": 4, "cols": 50}),
-            "template": forms.Textarea(attrs={"rows": 2, "cols": 24}),
-            "model": forms.TextInput(attrs={"size": 14}),
-            "temperature": forms.NumberInput(attrs={"style": "width: 4.5em", "step": "0.01"}),
-            "max_tokens": forms.NumberInput(attrs={"style": "width: 5.5em"}),
-            "note": forms.TextInput(attrs={"size": 16}),
+            # Widths come from static/css/console.css, so the row fits the agent page at 1280 px.
+            "system_prompt": forms.Textarea(attrs={"rows": 4}),
+            "template": forms.Textarea(attrs={"rows": 2}),
+            "temperature": forms.NumberInput(attrs={"step": "0.01"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -60,7 +58,7 @@ class PromptVersionInlineForm(PromptContentForm):
             for field in self.fields.values():
                 field.disabled = True
                 field.widget.attrs["title"] = "Published versions are read-only; duplicate one as a draft to change it."
-                field.widget.attrs["style"] = field.widget.attrs.get("style", "") + "; background: #eee"
+                field.widget.attrs["style"] = "background: #eee"
 
 
 class PromptVersionInline(admin.TabularInline):
@@ -112,6 +110,14 @@ def _content_text(version: PromptVersion) -> list[str]:
     lines += [f"temperature: {version.temperature}", f"max_tokens: {version.max_tokens}", "", "[system prompt]"]
     lines += version.system_prompt.splitlines() + ["", "[template]"] + version.template.splitlines()
     return lines
+
+
+def _diff_line_class(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "diff-file"
+    if line.startswith("@@"):
+        return "diff-hunk"
+    return {"+": "diff-add", "-": "diff-del"}.get(line[:1], "diff-same")
 
 
 @admin.register(PromptVersion)
@@ -219,7 +225,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
         )
         if previous is None:
             return "First version."
-        diff = "\n".join(
+        diff = list(
             difflib.unified_diff(
                 _content_text(previous),
                 _content_text(obj),
@@ -228,7 +234,12 @@ class PromptVersionAdmin(admin.ModelAdmin):
                 lineterm="",
             )
         )
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', diff or "No changes.")
+        if not diff:
+            return "No changes."
+        return format_html(
+            '<pre class="prompt-diff">{}</pre>',
+            format_html_join("", '<span class="{}">{}</span>', ((_diff_line_class(line), line) for line in diff)),
+        )
 
     @admin.action(
         description="Activate (the previous active version is archived; older = rollback)", permissions=["change"]

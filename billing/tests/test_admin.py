@@ -121,3 +121,15 @@ def test_payment_list_shows_money_with_its_currency_and_two_decimals(admin_clien
 
     assert '<td class="field-amount_with_currency">19.99 USD</td>' in html
     assert '<td class="field-amount_with_currency">990.00 RUB</td>' in html
+
+
+def test_revenue_page_shows_money_with_its_currency_and_two_decimals(admin_client, monthly):
+    account = BillingAccountFactory(plan=monthly)
+    PaymentFactory(account=account, plan=monthly, amount=Decimal("19.9"), status=PaymentStatus.SUCCEEDED)
+    PaymentFactory(account=account, plan=monthly, amount=Decimal("990"), currency="RUB", status=PaymentStatus.SUCCEEDED)
+
+    html = admin_client.get("/admin/billing/payment/revenue/").content.decode()
+
+    assert '<td class="amount">19.90 USD</td>' in html and '<td class="amount">990.00 RUB</td>' in html
+    assert "<li>19.90 USD</li>" in html and "<li>990.00 RUB</li>" in html
+    assert "19.9000" not in html

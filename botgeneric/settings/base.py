@@ -143,6 +143,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 SITE_ID = 1
+# The site's name and address: the subject prefix of allauth's e-mails ("[bot-generic] …") and the host of
+# links built outside a request (the bot's /register). `migrate` writes them into the Site row.
+SITE_NAME = env.str("SITE_NAME", default="bot-generic")
+SITE_DOMAIN = env.str("SITE_DOMAIN", default="127.0.0.1:8000")
 
 LANGUAGE_CODE = "en"
 SUPPORTED_LOCALES = env.list("SUPPORTED_LOCALES", default=["en", "ru"])
@@ -174,6 +178,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="bot-generic <noreply
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS_ONLY
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS_ONLY else "http"
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS_ONLY else 0)

@@ -27,3 +27,50 @@ def test_pages_link_our_favicon(client, path):
 
     assert response.status_code == 200
     assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in response.content.decode()
+
+
+def _choice_widgets(form_class):
+    """(field name, the widget inside Django's add/change-link wrapper, related model) of each foreign key."""
+    for name, field in form_class.base_fields.items():
+        queryset = getattr(field, "queryset", None)
+        if queryset is not None:
+            yield name, getattr(field.widget, "widget", field.widget), queryset.model
+
+
+def test_every_editable_foreign_key_to_a_big_table_is_an_autocomplete(rf):
+    """Organizations, users, agents, conversations, billing and social accounts grow without bound: a <select> of
+    them all would be slow and useless, so every form field that picks one searches instead."""
+    from allauth.socialaccount.models import SocialAccount
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+
+    from accounts.models import User
+    from agents.models import Agent, Conversation
+    from billing.models import BillingAccount
+    from tenants.models import Organization
+
+    big_tables = {User, Organization, Agent, Conversation, BillingAccount, SocialAccount}
+    request = rf.get("/admin/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    checked, plain_selects = [], []
+    for model, model_admin in admin.site._registry.items():
+        forms = []
+        if model_admin.has_add_permission(request):
+            forms.append((model.__name__, model_admin.get_form(request)))
+        if model_admin.has_change_permission(request):  # a read-only page shows values, it offers no choice
+            forms.append((model.__name__, model_admin.get_form(request, obj=model(), change=True)))
+        forms += [
+            (f"{model.__name__} inline {inline.model.__name__}", inline.get_formset(request).form)
+            for inline in model_admin.get_inline_instances(request)
+        ]
+        for where, form_class in forms:
+            for name, widget, related in _choice_widgets(form_class):
+                if related in big_tables:
+                    checked.append(f"{where}.{name}")
+                    if not isinstance(widget, AutocompleteSelect | AutocompleteSelectMultiple):
+                        plain_selects.append(f"{where}.{name}")
+
+    assert plain_selects == [], checked
+    assert {"PolicyRule.organization", "Plan inline PlanAgent.agent", "User.organization", "EmailAddress.user"} <= set(
+        checked
+    )

@@ -52,3 +52,13 @@ def test_the_rule_form_picks_organization_and_agent_by_autocomplete(operator_cli
     html = response.content.decode()
     assert 'data-ajax--url="/admin/autocomplete/"' in html
     assert 'name="organization" class="vForeignKeyRawIdAdminField' not in html
+
+
+def test_rule_list_says_each_rule_in_a_few_words(operator_client):
+    PolicyRuleFactory(kind=RuleKind.RATE_LIMIT, requests_per_minute=12, organization__name="Acme")
+    PolicyRuleFactory(kind=RuleKind.EXTRA_QUOTA, extra_requests=5000, extra_tokens_output=20000)
+
+    html = operator_client.get("/admin/policy/policyrule/").content.decode()
+
+    assert "Rate limit: 12/min" in html and "Extra quota: +5,000 requests, +20,000 output tokens" in html
+    assert '<td class="field-applies_to">Acme</td>' in html and '<td class="field-window">always</td>' in html
