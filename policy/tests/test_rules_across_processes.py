@@ -1,16 +1,10 @@
 """Issue 11 item 5: a rule an operator saves on one app server applies on every other within a second,
 with no Redis (each gunicorn process has its own local-memory cache) — two real servers, one database."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from django.db import connection
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
@@ -19,61 +13,24 @@ from billing.tests.factories import PlanFactory
 from policy.models import PolicyRule, RuleKind
 from policy.tests.factories import BillingAccountFactory
 from testing.admin_forms import admin_form_data
+from testing.app_servers import start_app_servers, stop_app_servers
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.app_servers]
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-9"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}"
 
 
 @pytest.fixture
 def two_servers():
     """Two app servers as production runs them (gunicorn, ASGI workers) on the test database, each
     with its own local-memory cache."""
-    environment = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "OPENAI_API_KEY")}
-    environment.update(DJANGO_SETTINGS_MODULE="botgeneric.settings.test", DATABASE_URL=_database_url())
-    servers = []
-    for _ in range(2):
-        port = _free_port()
-        command = [sys.executable, "-m", "gunicorn", "botgeneric.asgi:application", "--bind", f"127.0.0.1:{port}"]
-        command += ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1", "--log-level", "warning"]
-        process = subprocess.Popen(command, cwd=ROOT, env=environment)
-        servers.append((process, f"http://127.0.0.1:{port}"))
-    try:
-        for process, url in servers:
-            _wait_until_up(process, url)
-        yield [url for _, url in servers]
-    finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=10)
+    servers = start_app_servers(2, {})
+    yield [url for _, url in servers]
+    stop_app_servers(servers)
 
 
-def _wait_until_up(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited"
-        try:
-            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not start")
-
-
-def _save_deny_rule_in_admin(server: str, operator, organization, agent) -> None:
+def save_deny_rule_in_admin(server: str, operator, organization, agent) -> None:
+    """Sign in to `server`'s admin as `operator` (password PASSWORD) and add a deny rule there."""
     session = requests.Session()
     login_page = session.get(f"{server}/admin/login/", timeout=10)
     assert login_page.status_code == 200
@@ -111,7 +68,7 @@ def test_a_deny_rule_saved_on_one_server_is_enforced_by_the_other_within_a_secon
 
     assert [invoke(saving_server), invoke(other_server)] == [200, 200]  # both servers hold the rules in memory
 
-    _save_deny_rule_in_admin(saving_server, operator, customer.organization, agent)
+    save_deny_rule_in_admin(saving_server, operator, customer.organization, agent)
     saved_at = time.monotonic()
     assert PolicyRule.objects.filter(kind=RuleKind.DENY_AGENT, agent=agent).exists()
 
