@@ -122,7 +122,9 @@ def test_upstream_failure_says_you_were_not_charged(feed, talking, fake_telegram
     assert not Message.objects.exists()
 
 
-def test_a_9000_character_answer_arrives_as_three_messages(feed, talking, fake_telegram):
+def test_a_9000_character_answer_arrives_as_three_messages(feed, talking, fake_telegram, settings):
+    # No draft edits however slowly the machine writes the answer: this is about splitting.
+    settings.TELEGRAM_EDIT_INTERVAL_SECONDS = 60
     feed(talking.text("REPLY_CHARS=9000"))
 
     pieces = fake_telegram.sent_texts(talking.chat_id)
