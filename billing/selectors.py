@@ -78,3 +78,26 @@ def revenue_totals(rows: list[dict]) -> dict[str, Decimal]:
     for row in rows:
         totals[row["currency"]] = totals.get(row["currency"], Decimal("0")) + row["total"]
     return dict(sorted(totals.items()))
+
+
+# Audit actions that begin the account's current period (or change its plan for it).
+PERIOD_STARTS = (
+    "subscription.trial_started",
+    "subscription.activated",
+    "subscription.upgraded",
+    "subscription.downgraded",
+    "subscription.renewed",
+    "subscription.granted",
+)
+
+
+def is_operator_grant(*, account: BillingAccount) -> bool:
+    """Whether an operator gave the current period (free, ending unless support renews it): the customer
+    has nothing to resume or cancel there."""
+    latest = (
+        AuditEvent.objects.filter(organization_id=account.organization_id, action__in=PERIOD_STARTS)
+        .order_by("-created_at", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return latest == "subscription.granted"

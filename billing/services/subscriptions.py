@@ -13,6 +13,7 @@ from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan, PlanPrice
 from billing.periods import add_interval
 from billing.providers import get_backend
+from billing.selectors import is_operator_grant
 from billing.services.accounts import (
     CURRENT_STATUSES,
     audit,
@@ -232,6 +233,9 @@ def _resumable(organization: Organization) -> BillingAccount:
     account = lock_account(organization, create=False)
     if account is None or not account.cancel_at_period_end or not is_current(account, timezone.now()):
         raise BillingError(BillingErrorCode.NOT_RESUMABLE, "There is no scheduled cancellation to undo.")
+    if is_operator_grant(account=account):
+        # A grant ends by design; resuming it would renew a free plan as a paid one.
+        raise BillingError(BillingErrorCode.NOT_RESUMABLE, "A plan granted by support ends at its period end.")
     return account
 
 

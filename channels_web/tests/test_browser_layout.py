@@ -77,3 +77,35 @@ def test_console_agent_page_and_policy_rule_list_fit_1280_px(live_server, operat
         expect(results).to_contain_text("+5,000 requests")
         assert results.evaluate("element => element.scrollWidth - element.clientWidth") <= 0
         assert page.evaluate(PAGE_OVERFLOW) <= 0
+
+
+NAV_ROWS = """() => new Set([document.querySelector('.brand'), ...document.querySelectorAll('.nav-links > li')]
+    .map(item => Math.round(item.getBoundingClientRect().top))).size"""
+
+
+@pytest.fixture
+def customer_session(db):
+    from billing.tests.account_factories import BillingAccountFactory, PaymentFactory
+    from billing.tests.factories import PlanFactory
+
+    get_resolver().url_patterns
+    agent = AgentFactory(name="Helper", with_prompt=True)
+    plan = PlanFactory(code="monthly", name="Monthly", agents=[agent], quota_requests=10000)
+    owner = UserFactory(is_staff=True)  # staff: the nav has its longest set of links
+    account = BillingAccountFactory(organization=owner.organization, plan=plan)
+    for amount in ("19.99", "1234.50"):
+        PaymentFactory(account=account, plan=plan, amount=amount)
+    return _session_of(owner)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_billing_page_fits_and_the_nav_is_one_line(live_server, customer_session, monkeypatch, width):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with browser_page(width=width, session=customer_session, url=live_server.url) as page:
+        page.goto(f"{live_server.url}/billing/")
+        expect(page.locator("#payments")).to_contain_text("1,234.50 USD")
+        assert page.evaluate(PAGE_OVERFLOW) <= 0
+        table = page.locator("#payments").bounding_box()
+        assert table["x"] >= 0 and table["x"] + table["width"] <= width
+        assert page.evaluate(NAV_ROWS) == 1

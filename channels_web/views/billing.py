@@ -9,13 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.models import AccountStatus, PaymentStatus
+from billing.models import AccountStatus, Interval, PaymentStatus
 from billing.providers import enabled_providers
-from billing.selectors import account_for, active_plans, payments_for
+from billing.selectors import account_for, active_plans, is_operator_grant, payments_for
 from billing.services import cancel, resume, subscribe
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
@@ -24,6 +25,7 @@ from usage.selectors import usage_summary
 
 CURRENT = (AccountStatus.TRIALING, AccountStatus.ACTIVE, AccountStatus.PAST_DUE)
 PAYMENTS_SHOWN = 50
+METER_WARN_PERCENT = 80
 STATUS_WORDS = {
     AccountStatus.NONE: gettext_lazy("No subscription"),
     AccountStatus.TRIALING: gettext_lazy("Trial"),
@@ -69,6 +71,46 @@ def _action(account, current_plan, plan, currency: str) -> str:
     return "upgrade" if _rank(plan, currency) > _rank(current_plan, currency) else "downgrade"
 
 
+def grouped(number) -> str:
+    """10000 as '10,000' in English and '10 000' in Russian: the active language's grouping."""
+    return number_format(number, force_grouping=True)
+
+
+def money_amount(amount) -> str:
+    return number_format(amount, decimal_pos=2, force_grouping=True)
+
+
+def _quota_line(plan) -> str:
+    """'10,000 requests per month': the plan's own interval, not "per period"."""
+    if plan.quota_requests is None:
+        return _("Unlimited requests")
+    count = plan.quota_requests
+    lines = {
+        Interval.DAY: ngettext("%(count)s request per day", "%(count)s requests per day", count),
+        Interval.WEEK: ngettext("%(count)s request per week", "%(count)s requests per week", count),
+        Interval.MONTH: ngettext("%(count)s request per month", "%(count)s requests per month", count),
+        Interval.YEAR: ngettext("%(count)s request per year", "%(count)s requests per year", count),
+    }
+    return lines[plan.interval] % {"count": grouped(count)}
+
+
+def _meter(row: dict) -> dict:
+    """A usage row with its numbers grouped and a level: warn from 80 %, full at 100 %."""
+    limit, used = row["limit"], row["used"]
+    percent = round(100 * used / limit) if limit else None
+    level = ""
+    if percent is not None:
+        level = "full" if used >= limit else "warn" if percent >= METER_WARN_PERCENT else ""
+    return {
+        **row,
+        "percent": percent,
+        "level": level,
+        "used_shown": grouped(used),
+        "limit_shown": grouped(limit) if limit is not None else None,
+        "bar_value": min(used, limit) if limit else used,
+    }
+
+
 def _plan_name(plan) -> str:
     return plan.name_ru if get_language() == "ru" and plan.name_ru else plan.name
 
@@ -90,16 +132,18 @@ def billing_page(request):
             "price": _price(plan, currency),
             "action": _action(account, current_plan, plan, currency),
             "is_current": bool(account and account.plan_id == plan.pk and account.status in CURRENT),
+            "quota_line": _quota_line(plan),
         }
         for plan in offered
     ]
+    for row in plans:
+        row["amount"] = money_amount(row["price"].amount) if row["price"] else None
     trial_days_left = None
     if account and account.status == AccountStatus.TRIALING and account.trial_end:
         trial_days_left = max(0, math.ceil((account.trial_end - timezone.now()).total_seconds() / 86400))
-    meters = [
-        {**row, "percent": min(100, round(100 * row["used"] / row["limit"])) if row["limit"] else None}
-        for row in (usage_summary(organization=organization) if account else [])
-    ]
+    meters = [_meter(row) for row in (usage_summary(organization=organization) if account else [])]
+    in_period = bool(account and account.status in CURRENT and account.current_period_end)
+    in_period = in_period and account.current_period_end > timezone.now()
     context = {
         "account": account,
         "current_plan_name": _plan_name(account.plan) if account and account.plan else "",
@@ -107,8 +151,15 @@ def billing_page(request):
         "meters": meters,
         "trial_days_left": trial_days_left,
         "status_label": STATUS_WORDS.get(account.status, account.status) if account else "",
+        "period_end": account.current_period_end if in_period else None,
+        # A grant always ends at its period end, so only such an account needs the audit read.
+        "granted": in_period and account.cancel_at_period_end and is_operator_grant(account=account),
         "payments": [
-            {"payment": payment, "status_label": PAYMENT_STATUS_WORDS.get(payment.status, payment.status)}
+            {
+                "payment": payment,
+                "amount": money_amount(payment.amount),
+                "status_label": PAYMENT_STATUS_WORDS.get(payment.status, payment.status),
+            }
             for payment in payments_for(organization=organization).order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
         ],
         "providers": enabled_providers(),
