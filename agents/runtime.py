@@ -2,11 +2,34 @@
 
 It knows nothing about plans, quotas or payments (it never imports `billing` or `policy`): the invoke
 service decides and meters around it. Two steps, so the caller can meter a failure with the model
-and version it was about to use: `prepare()` (no network) and `UpstreamStream` (the upstream call,
-an async iterator of text deltas that also keeps what it delivered and what it cost).
+and version it was about to use: `prepare()` (no network) and `UpstreamStream` (the upstream call).
+
+The interface, for the invoke service and for anything that drives the model turn by turn (a tool loop):
+
+- `prepare(agent=, input=, variables=, history=, messages=None, options=None) -> PreparedCall`
+  builds the messages: the agent's system prompt first (never replaced: a caller's `system` messages
+  come after it as additional instructions), the stored `history`, then the caller's `messages`
+  (OpenAI chat messages: user / assistant with optional `tool_calls` / tool results / system) with the
+  last user message rendered through the version's template. Without `messages`, `input` is that last
+  user message. The oldest earlier messages are dropped to fit the version's `context_tokens`
+  (a message and the tool results answering it go together); what still does not fit raises
+  `ContextTooLong`. `options` (`CallOptions`) are the sampling parameters, `tools`, `tool_choice`,
+  `parallel_tool_calls` and `response_format` sent with the call; the answer's length is capped at
+  the version's `max_tokens` whatever the caller asks (`PreparedCall.max_output_tokens`).
+- `PreparedCall.extended(messages)` is the same call with more messages appended (an assistant
+  message carrying `tool_calls`, then one `{"role": "tool", "tool_call_id", "content"}` per call):
+  the next turn of a tool loop, with the same options.
+- `UpstreamStream(call)`: `async for piece in stream` yields `str` (the answer's text, as it arrives)
+  and, only when the call offered `tools`, `ToolCallDelta` (a fragment of a tool call: `index`, and
+  `id` / `name` on its first fragment, `arguments` text to append). After the loop,
+  `stream.finish_reason` is the provider's (`stop`, `length`, `tool_calls`, `content_filter`) and
+  `stream.tool_calls` the complete calls in OpenAI's shape (`{"id", "type": "function", "function":
+  {"name", "arguments"}}`); `stream.completion()` says at any point what was delivered and what it
+  cost. An answer with neither text nor tool calls raises UpstreamError.
 """
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -69,18 +92,100 @@ class ProviderConfig:
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
 
 
+class ContextTooLong(DomainError):
+    """Even with every earlier message dropped, the prompt does not fit the version's context budget."""
+
+    code = "context_length_exceeded"
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Per-call parameters sent to the provider on top of the prompt version's settings; None = not sent
+    (the version's temperature and max_tokens apply). Validated by the channel that takes them."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    user: str | None = None
+    response_format: dict | None = None
+    tools: list[dict] | None = None
+    tool_choice: str | dict | None = None
+    parallel_tool_calls: bool | None = None
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A fragment of a tool call as the provider streams it: `id` and `name` come with the first
+    fragment of call `index`, `arguments` is JSON text to append."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
 @dataclass
 class PreparedCall:
     agent: Agent
     version: PromptVersion
     provider: ProviderConfig
-    messages: list[dict[str, str]]
+    messages: list[dict]
     model: str
+    input: str = ""
+    options: CallOptions = field(default_factory=CallOptions)
 
     @property
     def estimated_input_tokens(self) -> int:
-        """The whole prompt sent (system prompt + history + rendered input), estimated before the call."""
-        return sum(estimate_tokens(message["content"]) for message in self.messages)
+        """The whole prompt sent (system prompt + history + rendered input + tool definitions), estimated
+        before the call."""
+        tools = estimate_tokens(json.dumps(self.options.tools)) if self.options.tools else 0
+        return sum(_message_tokens(message) for message in self.messages) + tools
+
+    @property
+    def max_output_tokens(self) -> int:
+        """The caller's max_tokens, never above the version's."""
+        asked = self.options.max_tokens
+        return min(asked, self.version.max_tokens) if asked else self.version.max_tokens
+
+    def extended(self, messages: list[dict]) -> "PreparedCall":
+        """The next turn of the same call: `messages` appended (an assistant message with `tool_calls`,
+        then the tool results), the same agent, version, provider and options."""
+        return dataclasses.replace(self, messages=[*self.messages, *messages])
+
+    def request(self) -> dict:
+        """The Chat Completions parameters of this call (streaming ones aside)."""
+        options = self.options
+        body = {
+            "model": self.model,
+            "messages": self.messages,
+            "temperature": options.temperature if options.temperature is not None else float(self.version.temperature),
+            "max_tokens": self.max_output_tokens,
+        }
+        for name in SENT_AS_IS:
+            value = getattr(options, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+
+# CallOptions passed to the provider unchanged when set (temperature and max_tokens have defaults).
+SENT_AS_IS = (
+    "top_p",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+)
 
 
 @dataclass
@@ -90,6 +195,8 @@ class Completion:
     tokens_output: int
     latency_ms: int
     is_demo: bool = False
+    tool_calls: list[dict] = field(default_factory=list)
+    finish_reason: str = "stop"
 
 
 # One SDK client per provider configuration and event loop: an async HTTP connection pool belongs to
@@ -112,6 +219,14 @@ def clear_caches() -> None:
 def estimate_tokens(text: str) -> int:
     """About four characters per token: used to reserve quota before the real count is known."""
     return max(1, len(text) // 4) if text else 0
+
+
+def _message_tokens(message: dict) -> int:
+    content = message.get("content")
+    tokens = estimate_tokens(content if isinstance(content, str) else json.dumps(content) if content else "")
+    if message.get("tool_calls"):
+        tokens += estimate_tokens(json.dumps(message["tool_calls"]))
+    return tokens
 
 
 def _default_llm_provider() -> LLMProvider | None:
@@ -167,26 +282,73 @@ def _client(config: ProviderConfig) -> openai.AsyncOpenAI:
     return client
 
 
-def prepare(*, agent: Agent, input: str, variables: dict | None, history: list[Message]) -> PreparedCall:
-    """Render the active version safely and build system + last N history + user messages.
+def prepare(
+    *,
+    agent: Agent,
+    input: str,
+    variables: dict | None,
+    history: list[Message],
+    messages: list[dict] | None = None,
+    options: CallOptions | None = None,
+) -> PreparedCall:
+    """Render the active version safely and build the messages (see the module docstring).
 
-    Raises AgentUnavailable (no active version) or PromptError (missing_variable)."""
+    Raises AgentUnavailable (no active version), PromptError (missing_variable) or ContextTooLong."""
     version = getattr(agent, "active_prompt", None) or active_version(agent=agent)
     if version is None:
         raise AgentUnavailable(detail=f"{agent.name} is not available right now.")
-    user_message = render(version.template, input=input, variables=variables)
-    messages = [{"role": "system", "content": version.system_prompt}]
     limit = settings.CONVERSATION_HISTORY_MESSAGES
     recent = history[-limit:] if limit > 0 else []
-    messages.extend({"role": message.role, "content": message.content} for message in recent)
-    messages.append({"role": "user", "content": user_message})
+    earlier = [{"role": message.role, "content": message.content} for message in recent]
+    client = [dict(message) for message in messages] if messages else [{"role": "user", "content": input}]
+    last_user = max(index for index, message in enumerate(client) if message["role"] == "user")
+    client[last_user]["content"] = render(version.template, input=input, variables=variables)
+    earlier += client[:last_user]
+    system = {"role": "system", "content": version.system_prompt}
+    kept = _fit(system=system, earlier=earlier, final=client[last_user:], budget=version.context_tokens)
     return PreparedCall(
-        agent=agent, version=version, provider=resolve_provider(version), messages=messages, model=version.model
+        agent=agent,
+        version=version,
+        provider=resolve_provider(version),
+        messages=kept,
+        model=version.model,
+        input=input,
+        options=options or CallOptions(),
     )
 
 
+def _fit(*, system: dict, earlier: list[dict], final: list[dict], budget: int) -> list[dict]:
+    """The system prompt, the caller's system messages, and as many of the latest earlier turns as fit
+    `budget` tokens, then the final turn. A turn is a message with the tool results that follow it, so
+    no tool result is ever sent without the call it answers."""
+    instructions = [message for message in earlier if message["role"] == "system"]
+    turns: list[list[dict]] = []
+    for message in earlier:
+        if message["role"] == "system":
+            continue
+        if message["role"] == "tool" and turns:
+            turns[-1].append(message)
+        else:
+            turns.append([message])
+    used = sum(_message_tokens(message) for message in [system, *instructions, *final])
+    if used > budget:
+        raise ContextTooLong(
+            detail=f"The messages are about {used} tokens; this model takes at most {budget}.",
+            extra={"param": "messages"},
+        )
+    kept: list[dict] = []
+    for turn in reversed(turns):
+        cost = sum(_message_tokens(message) for message in turn)
+        if used + cost > budget:
+            break
+        used += cost
+        kept[:0] = turn
+    return [system, *instructions, *kept, *final]
+
+
 class UpstreamStream:
-    """One upstream call: `async for text in stream` yields the answer's text as it arrives.
+    """One upstream call: `async for piece in stream` yields the answer's text (`str`) as it arrives and,
+    when the call offered tools, `ToolCallDelta` fragments; `tool_calls` and `finish_reason` after it.
 
     Raises UpstreamTimeout (504: no first words within the provider's first-token timeout, or the
     answer outlasted its total timeout) or UpstreamError (502). `completion()` says, at any point,
@@ -199,13 +361,15 @@ class UpstreamStream:
         self.call = call
         self.parts: list[str] = []
         self.usage: tuple[int, int] | None = None
+        self.finish_reason = "stop"
+        self._tool_calls: dict[int, dict] = {}
         self._started = time.perf_counter()
         self._ended: float | None = None
         is_demo = call.provider.kind == ProviderKind.DEMO
         self.is_demo = is_demo
         self._deltas = self._demo_deltas() if is_demo else self._openai_deltas()
 
-    def __aiter__(self) -> AsyncIterator[str]:
+    def __aiter__(self) -> AsyncIterator[str | ToolCallDelta]:
         return self._deltas
 
     async def aclose(self) -> None:
@@ -215,12 +379,23 @@ class UpstreamStream:
     def output(self) -> str:
         return "".join(self.parts)
 
+    @property
+    def tool_calls(self) -> list[dict]:
+        """The tool calls received so far, in OpenAI's shape, ordered by index."""
+        return [self._tool_calls[index] for index in sorted(self._tool_calls)]
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.parts or self._tool_calls)
+
     def completion(self) -> Completion:
         output = self.output
+        tool_calls = self.tool_calls
         if self.usage is not None:
             tokens_input, tokens_output = self.usage
         else:
-            tokens_input, tokens_output = self.call.estimated_input_tokens, estimate_tokens(output)
+            tokens_input = self.call.estimated_input_tokens
+            tokens_output = estimate_tokens(output) + (estimate_tokens(json.dumps(tool_calls)) if tool_calls else 0)
         ended = self._ended if self._ended is not None else time.perf_counter()
         return Completion(
             output=output,
@@ -228,9 +403,11 @@ class UpstreamStream:
             tokens_output=tokens_output,
             latency_ms=int((ended - self._started) * 1000),
             is_demo=self.is_demo,
+            tool_calls=tool_calls,
+            finish_reason=self.finish_reason,
         )
 
-    async def _openai_deltas(self) -> AsyncIterator[str]:
+    async def _openai_deltas(self) -> AsyncIterator[str | ToolCallDelta]:
         """The SDK makes the request (key, retries, status errors); the Server-Sent Events are read here
         as plain JSON, which costs a hundredth of building the SDK's typed chunk for every word."""
         call, provider = self.call, self.call.provider
@@ -243,26 +420,21 @@ class UpstreamStream:
                 response = (
                     await _client(provider)
                     .chat.completions.with_streaming_response.create(
-                        model=call.model,
-                        messages=call.messages,
-                        temperature=float(call.version.temperature),
-                        max_tokens=call.version.max_tokens,
-                        stream=True,
-                        stream_options={"include_usage": True},
+                        **call.request(), stream=True, stream_options={"include_usage": True}
                     )
                     .__aenter__()
                 )
             events = _server_sent_data(response.iter_lines())
             while True:
-                deadline = total_deadline if self.parts else min(first_token_deadline, total_deadline)
+                deadline = total_deadline if self.delivered else min(first_token_deadline, total_deadline)
                 async with asyncio.timeout_at(deadline):
                     data = await anext(events, None)
                 if data is None or data == "[DONE]":
                     break
-                text = self._take(json.loads(data))
-                if text:
-                    self.parts.append(text)
-                    yield text
+                for piece in self._take(json.loads(data)):
+                    if isinstance(piece, str):
+                        self.parts.append(piece)
+                    yield piece
         except (TimeoutError, openai.APITimeoutError, httpx2.TimeoutException):
             logger.warning(
                 "upstream timeout agent=%s model=%s after %d chars", call.agent.pk, call.model, len(self.output)
@@ -275,12 +447,13 @@ class UpstreamStream:
             self._ended = time.perf_counter()
             if response is not None:
                 await response.close()
-        if not self.parts:
+        if not self.delivered:
             raise UpstreamError(detail="The model provider sent an empty answer.")
 
-    def _take(self, chunk: dict) -> str:
-        """The text of one `chat.completion.chunk` (NUL characters dropped: no channel nor PostgreSQL can
-        carry them); remembers the usage chunk's counts. An `error` object mid-stream is a failure."""
+    def _take(self, chunk: dict) -> list[str | ToolCallDelta]:
+        """The text and tool call fragments of one `chat.completion.chunk` (NUL characters dropped: no
+        channel nor PostgreSQL can carry them); remembers the finish reason and the usage chunk's
+        counts. An `error` object mid-stream is a failure."""
         if chunk.get("error"):
             raise ValueError("the provider reported an error mid-stream")
         usage = chunk.get("usage")
@@ -289,10 +462,35 @@ class UpstreamStream:
             if isinstance(tokens_input, int) and isinstance(tokens_output, int):
                 self.usage = (tokens_input, tokens_output)
         choices = chunk.get("choices") or []
-        text = (choices[0].get("delta") or {}).get("content") if choices else None
-        return text.replace("\x00", "") if isinstance(text, str) else ""
+        if not choices:
+            return []
+        if choices[0].get("finish_reason"):
+            self.finish_reason = str(choices[0]["finish_reason"])
+        delta = choices[0].get("delta") or {}
+        pieces: list[str | ToolCallDelta] = []
+        text = delta.get("content")
+        if isinstance(text, str) and text:
+            pieces.append(text.replace("\x00", ""))
+        if self.call.options.tools:
+            pieces.extend(self._tool_call_delta(fragment) for fragment in delta.get("tool_calls") or [])
+        return [piece for piece in pieces if piece]
 
-    async def _demo_deltas(self) -> AsyncIterator[str]:
+    def _tool_call_delta(self, fragment: dict) -> ToolCallDelta:
+        """Adds one streamed fragment to the call it belongs to (by `index`) and returns it."""
+        index = int(fragment.get("index", len(self._tool_calls)))
+        function = fragment.get("function") or {}
+        piece = ToolCallDelta(
+            index=index, id=fragment.get("id"), name=function.get("name"), arguments=function.get("arguments") or ""
+        )
+        call = self._tool_calls.setdefault(
+            index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        call["id"] = piece.id or call["id"]
+        call["function"]["name"] = piece.name or call["function"]["name"]
+        call["function"]["arguments"] += piece.arguments
+        return piece
+
+    async def _demo_deltas(self) -> AsyncIterator[str | ToolCallDelta]:
         """Offline, deterministic and clearly labelled, streamed word by word (DEMO_TOKEN_DELAY_MS apart):
         lets the product run end to end, streaming included, without a key."""
         delay = settings.DEMO_TOKEN_DELAY_MS / 1000
@@ -321,7 +519,8 @@ async def _server_sent_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 def demo_answer(call: PreparedCall) -> str:
-    question = call.messages[-1]["content"]
+    """The demo model calls no tools: it says what it received."""
+    question = next(message["content"] for message in reversed(call.messages) if message["role"] == "user")
     history = len(call.messages) - 2
     return (
         f"[demo] {call.agent.name} (offline demo model, no AI provider configured) received "

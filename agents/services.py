@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -35,12 +35,14 @@ CLIENT_CLOSED = "client_closed"
 @dataclass
 class InvokeResult:
     output: str
-    conversation: Conversation
+    conversation: Conversation | None  # None when the exchange was not stored (store=False)
     prompt_version: int
     tokens_input: int
     tokens_output: int
     latency_ms: int
     is_demo: bool
+    tool_calls: list[dict] = field(default_factory=list)
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class TextDelta:
     """The next piece of the answer's text, as the provider sent it."""
 
     text: str
+
+
+# A fragment of a tool call the model makes (only when the call offered `tools`): the runtime's event.
+ToolCallDelta = runtime.ToolCallDelta
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class _Started:
     grant: Grant
     call: runtime.PreparedCall
     conversation: Conversation | None
+    store: bool = True
 
 
 async def invoke_stream(
@@ -87,8 +94,12 @@ async def invoke_stream(
     variables: dict[str, str] | None = None,
     conversation: Conversation | None = None,
     access: Access | None = None,
-) -> AsyncIterator[TextDelta | StreamDone]:
-    """Run `agent` for `user` on `channel`, metered, as a stream: `TextDelta` events, then one `StreamDone`.
+    messages: list[dict] | None = None,
+    options: runtime.CallOptions | None = None,
+    store: bool = True,
+) -> AsyncIterator[TextDelta | ToolCallDelta | StreamDone]:
+    """Run `agent` for `user` on `channel`, metered, as a stream: `TextDelta` events (and `ToolCallDelta`
+    when `options.tools` were offered), then one `StreamDone`.
 
     Before the first delta, the first `__anext__` raises PolicyDenied, UpstreamError (502),
     UpstreamTimeout (504), PromptError (missing_variable, 400) — and nothing is charged. A failure after
@@ -99,6 +110,9 @@ async def invoke_stream(
 
     `conversation` continues a conversation the channel already fetched through
     `agents.selectors.access_conversation`; `access` is the decision the API's PolicyPermission made.
+    `messages` and `options` go to `runtime.prepare` (the caller's whole conversation, `input` being its
+    last user message; sampling parameters and tools). With `store=False` nothing is written but the
+    metering (the OpenAI-compatible endpoint is stateless unless the client asks to store).
     """
     started = await _start_shielded(
         user=user,
@@ -108,14 +122,17 @@ async def invoke_stream(
         variables=variables,
         conversation=conversation,
         access=access,
+        messages=messages,
+        options=options,
+        store=store,
     )
     settle = sync_to_async(_settle)
     upstream = runtime.UpstreamStream(started.call)
     try:
-        async for text in upstream:
-            yield TextDelta(text)
+        async for piece in upstream:
+            yield TextDelta(piece) if isinstance(piece, str) else piece
     except DomainError as failure:
-        if upstream.parts:
+        if upstream.delivered:
             await _shielded(
                 settle(started=started, user=user, channel=channel, input=input, upstream=upstream, failure=failure)
             )
@@ -145,6 +162,9 @@ def invoke(
     variables: dict[str, str] | None = None,
     conversation: Conversation | None = None,
     access: Access | None = None,
+    messages: list[dict] | None = None,
+    options: runtime.CallOptions | None = None,
+    store: bool = True,
 ) -> InvokeResult:
     """`invoke_stream` collected: the whole answer at once, for synchronous callers. Raises as
     `invoke_stream` does (PolicyDenied, UpstreamError, UpstreamTimeout, PromptError)."""
@@ -156,6 +176,9 @@ def invoke(
         variables=variables,
         conversation=conversation,
         access=access,
+        messages=messages,
+        options=options,
+        store=store,
     )
 
 
@@ -193,10 +216,13 @@ def _start(
     variables: dict[str, str] | None,
     conversation: Conversation | None,
     access: Access | None,
+    messages: list[dict] | None = None,
+    options: runtime.CallOptions | None = None,
+    store: bool = True,
 ) -> _Started:
     """Everything before the first byte: decide (SPEC §5 order), render the prompt, reserve one request,
-    the whole prompt's token estimate and the version's max_tokens of output. Each refusal or failure
-    is metered (nothing charged) and raised."""
+    the whole prompt's token estimate and the most output the call may produce (the version's max_tokens,
+    or less if the caller asked for less). Each refusal or failure is metered (nothing charged) and raised."""
     if conversation is not None and conversation.agent_id != agent.pk:
         raise ConversationMismatch(
             detail="This conversation belongs to another agent.",
@@ -208,7 +234,14 @@ def _start(
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
     try:
-        call = runtime.prepare(agent=agent, input=input, variables=variables, history=_history(conversation))
+        call = runtime.prepare(
+            agent=agent,
+            input=input,
+            variables=variables,
+            history=_history(conversation),
+            messages=messages,
+            options=options,
+        )
     except DomainError as failure:
         logger.info("invoke failed org=%s agent=%s code=%s", user.organization_id, agent.pk, failure.code)
         usage_services.record_event(
@@ -220,14 +253,14 @@ def _start(
             user=user,
             agent=agent,
             channel=channel,
-            meta={"tokens_input": call.estimated_input_tokens, "tokens_output": call.version.max_tokens},
+            meta={"tokens_input": call.estimated_input_tokens, "tokens_output": call.max_output_tokens},
             access=access,
         )
     except PolicyDenied as denied:
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
     release_connection()
-    return _Started(grant=grant, call=call, conversation=conversation)
+    return _Started(grant=grant, call=call, conversation=conversation, store=store)
 
 
 def _record_denial(*, user, agent: Agent, channel: str, denied: PolicyDenied) -> None:
@@ -257,7 +290,7 @@ def _settle(
     interrupted = failure is not None or closed
     conversation = started.conversation
     not_saved = False
-    if completion.output:
+    if completion.output and started.store:
         try:
             conversation = _store(
                 started=started, user=user, channel=channel, input=input, completion=completion, interrupted=interrupted
@@ -305,6 +338,8 @@ def _settle(
         tokens_output=completion.tokens_output,
         latency_ms=completion.latency_ms,
         is_demo=completion.is_demo,
+        tool_calls=completion.tool_calls,
+        finish_reason=completion.finish_reason,
     )
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from prompts import services
 from prompts.errors import PromptError
-from prompts.models import CONTENT_FIELDS, PromptVersion, Status
+from prompts.models import CONTENT_FIELDS, LockableParameter, PromptVersion, Status
 
 _WIDGETS = {
     "system_prompt": forms.Textarea(attrs={"rows": 8, "cols": 80}),
@@ -28,6 +28,13 @@ _WIDGETS = {
 
 class PromptContentForm(forms.ModelForm):
     """Applies the services' content rules so a bad template is a form error, not a 500."""
+
+    locked_parameters = forms.MultipleChoiceField(
+        choices=LockableParameter.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=PromptVersion._meta.get_field("locked_parameters").help_text,
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -107,7 +114,9 @@ class PromptVersionForm(PromptContentForm):
 
 def _content_text(version: PromptVersion) -> list[str]:
     lines = [f"model: {version.model}", f"provider: {version.provider or '(default)'}"]
-    lines += [f"temperature: {version.temperature}", f"max_tokens: {version.max_tokens}", "", "[system prompt]"]
+    lines += [f"temperature: {version.temperature}", f"max_tokens: {version.max_tokens}"]
+    lines += [f"context_tokens: {version.context_tokens}", f"locked: {', '.join(version.locked_parameters) or '-'}"]
+    lines += ["", "[system prompt]"]
     lines += version.system_prompt.splitlines() + ["", "[template]"] + version.template.splitlines()
     return lines
 
@@ -145,7 +154,10 @@ class PromptVersionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["agent", "version", "status", "note"]}),
         ("Prompt", {"fields": ["system_prompt", "template"]}),
-        ("Model", {"fields": ["model", "provider", "temperature", "max_tokens"]}),
+        (
+            "Model",
+            {"fields": ["model", "provider", "temperature", "max_tokens", "context_tokens", "locked_parameters"]},
+        ),
         ("History", {"fields": ["created_by", "created_at", "activated_at", "diff_with_previous"]}),
     ]
 

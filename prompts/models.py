@@ -4,7 +4,31 @@ from django.db import models
 from prompts.errors import PromptError, PromptErrorCode
 
 # What a version *is*; once published (active or archived) none of these may change.
-CONTENT_FIELDS = ("system_prompt", "template", "model", "provider", "temperature", "max_tokens", "note")
+CONTENT_FIELDS = (
+    "system_prompt",
+    "template",
+    "model",
+    "provider",
+    "temperature",
+    "max_tokens",
+    "context_tokens",
+    "locked_parameters",
+    "note",
+)
+
+
+class LockableParameter(models.TextChoices):
+    """Request parameters an operator can fix for a version: a client that sends one gets a 400."""
+
+    TEMPERATURE = "temperature", "temperature (the version's own is used)"
+    TOP_P = "top_p", "top_p"
+    MAX_TOKENS = "max_tokens", "max_tokens / max_completion_tokens (the version's own is used)"
+    STOP = "stop", "stop"
+    SEED = "seed", "seed"
+    PRESENCE_PENALTY = "presence_penalty", "presence_penalty"
+    FREQUENCY_PENALTY = "frequency_penalty", "frequency_penalty"
+    RESPONSE_FORMAT = "response_format", "response_format"
+    TOOLS = "tools", "tools / tool_choice / parallel_tool_calls"
 
 
 class Status(models.TextChoices):
@@ -26,7 +50,17 @@ class PromptVersion(models.Model):
         "agents.LLMProvider", on_delete=models.PROTECT, null=True, blank=True, help_text="Empty = default provider."
     )
     temperature = models.DecimalField(max_digits=3, decimal_places=2, default=0.7)
-    max_tokens = models.PositiveIntegerField(default=1024)
+    max_tokens = models.PositiveIntegerField(default=1024, help_text="The longest answer; a client may ask for less.")
+    context_tokens = models.PositiveIntegerField(
+        default=16000,
+        help_text="The most prompt tokens sent to the model (system prompt, earlier messages, input): "
+        "the oldest earlier messages are dropped to fit.",
+    )
+    locked_parameters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Request parameters clients may not set on the OpenAI-compatible API (sending one is a 400).",
+    )
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -45,6 +79,7 @@ class PromptVersion(models.Model):
                 condition=models.Q(temperature__gte=0, temperature__lte=2), name="prompt_temperature_range"
             ),
             models.CheckConstraint(condition=models.Q(max_tokens__gt=0), name="prompt_max_tokens_positive"),
+            models.CheckConstraint(condition=models.Q(context_tokens__gt=0), name="prompt_context_tokens_positive"),
         ]
 
     def __str__(self):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agents.models import Agent, LLMProvider
 from prompts.errors import PromptError, PromptErrorCode
-from prompts.models import CONTENT_FIELDS, PromptVersion, Status
+from prompts.models import CONTENT_FIELDS, LockableParameter, PromptVersion, Status
 from prompts.rendering import validate_template
 from tenants.services import record_audit
 
@@ -43,8 +43,14 @@ def clean_content(changes: dict[str, Any]) -> dict[str, Any]:
         if not Decimal("0") <= temperature <= TEMPERATURE_MAX:
             raise _invalid("temperature", "The temperature must be between 0 and 2.")
         cleaned["temperature"] = temperature
-    if "max_tokens" in cleaned and (not isinstance(cleaned["max_tokens"], int) or cleaned["max_tokens"] <= 0):
-        raise _invalid("max_tokens", "max_tokens must be a positive whole number.")
+    for name in ("max_tokens", "context_tokens"):
+        if name in cleaned and (not isinstance(cleaned[name], int) or cleaned[name] <= 0):
+            raise _invalid(name, f"{name} must be a positive whole number.")
+    if "locked_parameters" in cleaned:
+        locked = cleaned["locked_parameters"] or []
+        if not isinstance(locked, list) or not set(locked) <= set(LockableParameter.values):
+            raise _invalid("locked_parameters", f"Lockable parameters: {', '.join(LockableParameter.values)}.")
+        cleaned["locked_parameters"] = sorted(set(locked))
     if "provider" in cleaned and cleaned["provider"] is not None and not isinstance(cleaned["provider"], LLMProvider):
         raise TypeError("provider must be an LLMProvider or None")
     return cleaned

@@ -49,6 +49,7 @@ def test_operator_creates_an_agent_with_a_first_draft(console, operator):
             "prompt_versions-0-model": "gpt-4o-mini",
             "prompt_versions-0-temperature": "0.5",
             "prompt_versions-0-max_tokens": "400",
+            "prompt_versions-0-context_tokens": "16000",
         }
     )
     response = console.post(AGENTS + "add/", data)
@@ -74,6 +75,7 @@ def test_an_inline_draft_with_a_hostile_template_is_refused(console):
             "prompt_versions-0-model": "gpt-4o-mini",
             "prompt_versions-0-temperature": "0.5",
             "prompt_versions-0-max_tokens": "400",
+            "prompt_versions-0-context_tokens": "16000",
         }
     )
     response = console.post(AGENTS + "add/", data)

@@ -18,6 +18,11 @@ words until `server.release()` (`wait_paused()` blocks until one is held). Each 
 `server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a client
 has closed one.
 Every request received is recorded in `server.requests` (method, path, headers, json body).
+Tools: a request with `tools` (and `tool_choice` not "none") whose last message is not a tool result is
+answered with one call of the chosen (else the first) tool, its arguments a sample of the tool's JSON
+schema, `finish_reason: "tool_calls"` (streamed in two argument fragments); after a tool result the
+answer is `echo: <the tool's output>`. `response_format` json_object answers `{"echo": <last user>}`,
+json_schema a sample of the schema.
 
 Command line: `python -m testing.fakes.openai_upstream --port 9100 --latency-ms 500 --token-delay-ms 30`.
 """
@@ -53,6 +58,45 @@ HANG_SECONDS = 60.0
 
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4) if text else 0
+
+
+def _sample(schema: dict, name: str = "value"):
+    """A value that satisfies a simple JSON schema: enough for clients that parse tool arguments or
+    structured output."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object" or "properties" in schema:
+        return {key: _sample(sub, key) for key, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [_sample(schema.get("items") or {}, name)]
+    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(kind, f"sample {name}")
+
+
+def _tool_calls(body: dict) -> list[dict]:
+    """One call of the chosen (else first) tool, unless tools are off or the last message is a tool result."""
+    tools = [tool for tool in body.get("tools") or [] if tool.get("type") == "function"]
+    choice = body.get("tool_choice")
+    messages = body.get("messages") or []
+    if not tools or choice == "none" or (messages and messages[-1].get("role") == "tool"):
+        return []
+    chosen = tools[0]["function"]
+    if isinstance(choice, dict):
+        named = (choice.get("function") or {}).get("name")
+        chosen = next((tool["function"] for tool in tools if tool["function"]["name"] == named), chosen)
+    arguments = json.dumps(_sample(chosen.get("parameters") or {}))
+    call_id = f"call_{uuid.uuid4().hex[:24]}"
+    return [{"id": call_id, "type": "function", "function": {"name": chosen["name"], "arguments": arguments}}]
+
+
+def _formatted(response_format, last_user: str) -> str:
+    """The answer under `response_format`: JSON, or "" for plain text."""
+    kind = (response_format or {}).get("type")
+    if kind == "json_object":
+        return json.dumps({"echo": last_user[:200]})
+    if kind == "json_schema":
+        return json.dumps(_sample((response_format.get("json_schema") or {}).get("schema") or {}))
+    return ""
 
 
 class FakeOpenAI:
@@ -177,11 +221,17 @@ class FakeOpenAI:
             reply = (reply + " " + "lorem ipsum " * (reply_chars // 12 + 1))[:reply_chars]
         if "REPLY_WITH_NUL" in last_user:
             reply = reply.replace(" ", " \x00", 3)
+        if messages and messages[-1].get("role") == "tool":
+            reply = f"echo: {messages[-1].get('content')}"
+        reply = _formatted(body.get("response_format"), last_user) or reply
         max_tokens = body.get("max_tokens")
         if isinstance(max_tokens, int) and max_tokens > 0:
             reply = reply[: max_tokens * 4 + 3]  # so that _tokens(reply) <= max_tokens
+        tool_calls = _tool_calls(body)
+        if tool_calls:
+            reply = ""
         prompt_tokens = sum(_tokens(str(m.get("content", ""))) for m in messages)
-        completion_tokens = _tokens(reply)
+        completion_tokens = _tokens(reply) + sum(_tokens(call["function"]["arguments"]) for call in tool_calls)
         if body.get("stream"):
             delay = TOKEN_DELAY_MS.search(last_user)
             return await self._stream(
@@ -195,15 +245,19 @@ class FakeOpenAI:
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
                 token_delay_ms=int(delay.group(1)) if delay else self.token_delay_ms,
+                tool_calls=tool_calls,
             )
+        message = {"role": "assistant", "content": reply or None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
         choices = (
             []
             if mode == "empty"
             else [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": "tool_calls" if tool_calls else "stop",
                     "logprobs": None,
                 }
             ]
@@ -224,7 +278,15 @@ class FakeOpenAI:
         )
 
     async def _stream(
-        self, request: web.Request, body: dict, *, mode: str, reply: str, usage: dict, token_delay_ms: int
+        self,
+        request: web.Request,
+        body: dict,
+        *,
+        mode: str,
+        reply: str,
+        usage: dict,
+        token_delay_ms: int,
+        tool_calls: list[dict] | None = None,
     ) -> web.StreamResponse:
         """The answer as `chat.completion.chunk` events, one word each, then `[DONE]` (OpenAI's wire format)."""
         base = {
@@ -262,7 +324,15 @@ class FakeOpenAI:
                     return response
                 await response.write(event({"content": word}))
                 record["words_sent"] += 1
-            await response.write(event({}, "stop"))
+            for index, call in enumerate(tool_calls or []):
+                arguments = call["function"]["arguments"]
+                half = len(arguments) // 2
+                first = {"index": index, "id": call["id"], "type": "function"}
+                first["function"] = {"name": call["function"]["name"], "arguments": arguments[:half]}
+                await response.write(event({"tool_calls": [first]}))
+                rest = {"index": index, "function": {"arguments": arguments[half:]}}
+                await response.write(event({"tool_calls": [rest]}))
+            await response.write(event({}, "tool_calls" if tool_calls else "stop"))
             if self.stream_usage and (body.get("stream_options") or {}).get("include_usage"):
                 await response.write(f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode())
             await response.write(b"data: [DONE]\n\n")
