@@ -6,17 +6,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.email_addresses import normalize_email
+from tenants.models import Role
 
 
 class Locale(models.TextChoices):
     EN = "en", "English"
     RU = "ru", "Русский"
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", _("Owner")
-    ADMIN = "admin", _("Admin")
-    MEMBER = "member", _("Member")
 
 
 class AuthProvider(models.TextChoices):

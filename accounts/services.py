@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.email_addresses import normalize_email, trial_identity_for_email
-from accounts.models import AuthProvider, Role, TrialClaim, User
+from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
 from botgeneric.errors import DomainError
+from tenants.models import Role
 from tenants.services import create_organization, record_audit
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from agents import serializers as s
-from agents.models import Channel
 from agents.selectors import access_agent, access_conversation, conversations_for, messages_of
 from agents.services import StreamDone, TextDelta, invoke_stream
 from agents.streaming import (
@@ -21,6 +20,7 @@ from agents.streaming import (
     wants_event_stream,
     with_keepalives,
 )
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from policy.permissions import PolicyPermission

@@ -3,13 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from agents.provider_keys import validate_key_env_name
-
-
-class Channel(models.TextChoices):
-    WEB = "web", "Web"
-    TELEGRAM = "telegram", "Telegram"
-    API = "api", "API"
-    WHATSAPP = "whatsapp", "WhatsApp"
+from botgeneric.channels import Channel
 
 
 class Agent(models.Model):

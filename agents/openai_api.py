@@ -18,11 +18,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.models import Agent, Channel
+from agents.models import Agent
 from agents.selectors import with_active_prompt
 from agents.serializers import MAX_INPUT_CHARS
 from agents.services import InvokeResult, StreamDone, TextDelta, invoke_stream
 from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from policy.errors import DenyCode
 from policy.selectors import agents_for

@@ -220,12 +220,12 @@ def seed(upstream_url: str) -> tuple[int, str]:
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import Role, User
+    from accounts.models import User
     from agents.models import Agent, LLMProvider, ModelPrice, ProviderKind
     from billing.models import AccountStatus, BillingAccount, Interval, Plan, PlanAgent
     from prompts.selectors import active_version
     from prompts.services import activate_version, create_draft
-    from tenants.models import Organization
+    from tenants.models import Organization, Role
     from tenants.services import create_api_key
 
     now = timezone.now()

@@ -12,11 +12,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from agents.models import Channel
 from billing import services
 from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
 from billing.services.webhooks import process_webhook_event
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from botgeneric.money_display import money
 from tenants.admin import ReadOnlyAdmin

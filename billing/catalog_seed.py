@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from agents.models import Channel
 from billing.models import Interval, Plan, PlanPrice
+from botgeneric.channels import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-from agents.models import Channel
+from botgeneric.channels import Channel
 
 
 class Interval(models.TextChoices):

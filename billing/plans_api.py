@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
-from agents.models import Channel
 from billing.models import Plan, PlanPrice
 from billing.selectors import active_plans
+from botgeneric.channels import Channel
 
 
 class PlanPriceOutput(serializers.ModelSerializer):

@@ -15,9 +15,9 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from django.conf import settings
 
-from agents.models import Channel
 from agents.services import StreamDone, TextDelta, invoke_stream
 from billing.models import PaymentProvider
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_tg import progressive, service_calls, services, texts
 from channels_tg.models import TelegramChat

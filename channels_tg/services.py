@@ -12,17 +12,17 @@ from django.conf import settings
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
 from agents import speech
-from agents.models import Agent, Channel, Conversation
+from agents.models import Agent, Conversation
 from agents.selectors import access_agent, access_conversation, with_active_prompt
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import BillingAccount, Plan
 from billing.providers import enabled_providers
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_tg.models import TelegramChat
-from policy.selectors import agents_for
+from policy.selectors import agents_for, usage_summary
 from policy.services import check_access
-from usage.selectors import usage_summary
 
 logger = logging.getLogger(__name__)
 

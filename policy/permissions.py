@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from agents.models import Channel
+from botgeneric.channels import Channel
 from policy.errors import PolicyDenied
 from policy.services import check_access
 from usage.models import Outcome

@@ -1,11 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
-from accounts.models import User
 from tenants.models import ApiKey, AuditEvent, Organization
 
 
 class MemberInline(admin.TabularInline):
-    model = User
+    model = get_user_model()
     fields = ["email", "name", "role", "is_active", "date_joined"]
     readonly_fields = ["email", "name", "role", "is_active", "date_joined"]
     extra = 0

@@ -4,9 +4,8 @@ import hmac
 
 from django.db.models import Case, IntegerField, QuerySet, When
 
-from accounts.models import Role, User
 from botgeneric.errors import DomainError
-from tenants.models import ApiKey, AuditEvent
+from tenants.models import ApiKey, AuditEvent, Role
 from tenants.services import API_KEY_PREFIX, hash_api_key
 
 
@@ -61,7 +60,7 @@ def audit_events_for(*, organization) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(organization=organization).select_related("actor")
 
 
-def members_of(*, organization) -> QuerySet[User]:
-    """The organization's people, owners first, then admins, then members."""
+def members_of(*, organization) -> QuerySet:
+    """The organization's people (users), owners first, then admins, then members."""
     rank = Case(When(role=Role.OWNER, then=0), When(role=Role.ADMIN, then=1), default=2, output_field=IntegerField())
-    return User.objects.filter(organization=organization).order_by(rank, "email", "id")
+    return organization.members.order_by(rank, "email", "id")

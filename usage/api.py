@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from botgeneric.openapi import ERROR_RESPONSES
+from policy.selectors import usage_summary
 from tenants.permissions import ApiKeyScopes
-from usage.selectors import usage_summary
 
 
 class UsageMetricOutput(serializers.Serializer):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from agents.models import Channel
+from botgeneric.channels import Channel
 
 
 class Outcome(models.TextChoices):

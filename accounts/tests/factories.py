@@ -1,6 +1,7 @@
 import factory
 
-from accounts.models import Role, User
+from accounts.models import User
+from tenants.models import Role
 from tenants.tests.factories import OrganizationFactory
 
 

@@ -1,8 +1,9 @@
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.tests.factories import UserFactory
+from tenants.models import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,10 @@
 """GET /api/v1/agents[/{id}]: exactly the agents the policy allows on the API channel."""
 
 from accounts.tests.factories import UserFactory
-from agents.models import Channel
 from agents.tests.factories import AgentFactory
 from billing.models import AccountStatus
 from billing.tests.factories import PlanFactory
+from botgeneric.channels import Channel
 from policy.models import RuleKind
 from policy.selectors import agents_for
 from policy.services import check_access

@@ -2,11 +2,11 @@
 
 import pytest
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation
 from agents.tests.factories import AgentFactory
 from policy.tests.factories import BillingAccountFactory
+from tenants.models import Role
 
 
 def _invoke(client, agent, **body):

@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from agents.api import AgentInvokeView
-from agents.models import Channel
 from agents.services import invoke
 from agents.tests.factories import AgentFactory
 from billing.models import AccountStatus
 from billing.tests.factories import PlanFactory
+from botgeneric.channels import Channel
 from policy.errors import PolicyDenied
 from policy.models import RuleKind
 from policy.permissions import PolicyPermission

@@ -19,7 +19,6 @@ from yookassa import Payment as YooPayment
 from yookassa.client import ApiClient
 from yookassa.domain.exceptions import ApiError, NotFoundError
 
-from accounts.models import Role
 from billing.models import BillingAccount, PaymentProvider, PaymentStatus, Plan
 from billing.providers.base import (
     Checkout,
@@ -32,6 +31,7 @@ from billing.providers.base import (
     WebhookRejected,
 )
 from botgeneric.client_address import client_ip
+from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 

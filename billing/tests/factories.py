@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import factory
 
-from agents.models import Channel
 from billing.models import Interval, Plan, PlanAgent, PlanPrice
+from botgeneric.channels import Channel
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

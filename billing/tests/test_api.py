@@ -4,11 +4,11 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from billing import services
 from billing.models import AccountStatus, BillingAccount
 from billing.tests.account_factories import BillingAccountFactory
+from tenants.models import Role
 from tenants.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -252,7 +252,7 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "billing.models.AccountStatus",
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "PaymentProviderEnum": "billing.models.PaymentProvider",
-        "ChannelEnum": "agents.models.Channel",
+        "ChannelEnum": "botgeneric.channels.Channel",
     },
 }
 

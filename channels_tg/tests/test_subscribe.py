@@ -2,12 +2,12 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from agents.models import Channel
 from billing.models import AccountStatus, BillingAccount
 from billing.tests.account_factories import BillingAccountFactory
 from billing.tests.factories import PlanFactory, PlanPriceFactory
+from botgeneric.channels import Channel
+from tenants.models import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

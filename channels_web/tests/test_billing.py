@@ -4,12 +4,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from billing.models import AccountStatus, BillingAccount, PlanPrice
 from billing.tests.account_factories import BillingAccountFactory, PaymentFactory
 from billing.tests.factories import PlanFactory
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Role
 from usage.models import PeriodCounter
 
 pytestmark = pytest.mark.django_db

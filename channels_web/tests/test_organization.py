@@ -1,8 +1,7 @@
 import pytest
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from tenants.models import ApiKey, AuditEvent
+from tenants.models import ApiKey, AuditEvent, Role
 from tenants.selectors import api_key_from_secret
 from tenants.services import create_api_key
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.test import override_settings
 
-from accounts.models import AuthProvider, Role, User
+from accounts.models import AuthProvider, User
 from accounts.tests.factories import UserFactory
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Role
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,11 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from accounts.models import AuthProvider, Role, User
+from accounts.models import AuthProvider, User
 from accounts.services import register_user
 from billing.models import AccountStatus, BillingAccount
 from billing.tests.account_factories import make_plan
+from tenants.models import Role
 from testing.fakes.oidc_provider import Person, read_form_post
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from billing.services import cancel, resume, subscribe
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
 from channels_web.messages import describe_error
-from usage.selectors import usage_summary
+from policy.selectors import usage_summary
 
 CURRENT = (AccountStatus.TRIALING, AccountStatus.ACTIVE, AccountStatus.PAST_DUE)
 PAYMENTS_SHOWN = 50

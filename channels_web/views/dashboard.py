@@ -4,9 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from agents.models import Channel, MessageRole
+from agents.models import MessageRole
 from agents.selectors import access_agent, access_conversation, conversations_for, messages_of
 from agents.services import invoke
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_web.forms import SendForm
 from channels_web.messages import describe_error

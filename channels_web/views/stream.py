@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents.models import Channel
 from agents.selectors import access_agent
 from agents.services import StreamDone, TextDelta, invoke_stream
+from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_web.answer_html import answer_html
 from channels_web.forms import SendForm

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agents.models import Channel
 from agents.tests.factories import AgentFactory
 from billing.models import PlanAgent
 from billing.tests.factories import PlanFactory
+from botgeneric.channels import Channel
 from policy.errors import DenyCode, PolicyDenied
 from policy.models import RuleKind
 from policy.services import check_access

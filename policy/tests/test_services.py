@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from agents.models import Channel
 from agents.services import invoke
 from agents.tests.factories import AgentFactory
 from billing.periods import add_interval
 from billing.tests.factories import PlanFactory
+from botgeneric.channels import Channel
 from policy.errors import PolicyDenied
 from policy.models import RuleKind
 from policy.selectors import features_for

@@ -6,13 +6,13 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import Role
 from accounts.services import set_active
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation
 from agents.tests.factories import AgentFactory
 from billing.tests.factories import PlanFactory
 from policy.tests.factories import BillingAccountFactory
+from tenants.models import Role
 from tenants.services import create_api_key
 
 pytestmark = pytest.mark.django_db

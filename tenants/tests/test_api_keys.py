@@ -5,9 +5,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from tenants.models import ApiKey, AuditEvent
+from tenants.models import ApiKey, AuditEvent, Role
 from tenants.services import create_api_key
 
 pytestmark = pytest.mark.django_db

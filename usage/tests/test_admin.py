@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import UserFactory
-from agents.models import Channel
+from botgeneric.channels import Channel
 from usage.models import Outcome, UsageEvent
 from usage.services import record_event
 
