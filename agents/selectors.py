@@ -1,6 +1,6 @@
 """Reads for agents and conversations; tenant-owned rows always through the caller's organization."""
 
-from django.db.models import FilteredRelation, Max, Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from agents.models import Agent, Conversation, Message
 from botgeneric.errors import DomainError
@@ -34,8 +34,7 @@ def conversations_for(*, user) -> QuerySet[Conversation]:
     return (
         Conversation.objects.filter(organization_id=user.organization_id, user_id=user.pk)
         .select_related("agent")
-        .annotate(last_message_at=Max("messages__created_at"))
-        .order_by("-last_message_at", "-id")
+        .order_by("-updated_at", "-id")
     )
 
 

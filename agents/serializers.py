@@ -79,7 +79,7 @@ class MessageOutput(serializers.ModelSerializer):
 
 class ConversationOutput(serializers.ModelSerializer):
     agent = AgentBrief()
-    last_message_at = serializers.DateTimeField(allow_null=True)
+    last_message_at = serializers.DateTimeField(source="updated_at", help_text="When the latest exchange was saved.")
 
     class Meta:
         model = Conversation

@@ -1,6 +1,7 @@
 """The caller's own conversations only: another user's or organization's id answers 404."""
 
 import pytest
+from django.utils.dateparse import parse_datetime
 
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation
@@ -30,6 +31,21 @@ def test_lists_own_conversations_newest_activity_first_paginated(auth_client, ag
     assert body["results"][0]["agent"]["slug"] == agent.slug
     assert body["next"]
     assert second in [row["id"] for row in auth_client.get(body["next"]).json()["results"]]
+
+
+def test_every_exchange_moves_the_conversations_updated_at_to_its_messages(auth_client, agent, account):
+    first = _invoke(auth_client, agent, input="first").json()["conversation_id"]
+    second = _invoke(auth_client, agent, input="second").json()["conversation_id"]
+    _invoke(auth_client, agent, input="again", conversation_id=first)
+
+    conversation = Conversation.objects.get(pk=first)
+    newest = conversation.messages.order_by("-id").first()
+    rows = auth_client.get("/api/v1/conversations").json()["results"]
+
+    assert conversation.updated_at == newest.created_at
+    assert conversation.updated_at > Conversation.objects.get(pk=second).updated_at
+    assert [row["id"] for row in rows] == [first, second]
+    assert parse_datetime(rows[0]["last_message_at"]) == newest.created_at
 
 
 def test_reads_own_conversation_with_messages(auth_client, conversation_id):

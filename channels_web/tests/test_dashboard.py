@@ -81,6 +81,20 @@ def test_past_conversations_are_listed_and_open(web_client, account, agent):
     assert "Old topic" in web_client.get(f"/dashboard/c/{old.pk}/").content.decode()
 
 
+def test_the_conversation_answered_last_is_listed_first(web_client, account, agent):
+    _send(web_client, agent, "Old topic")
+    old = Conversation.objects.get(user=web_client.user)
+    _send(web_client, agent, "New topic")
+    new = Conversation.objects.exclude(pk=old.pk).get(user=web_client.user)
+    _send(web_client, agent, "Back to the old topic", conversation=old)
+
+    page = web_client.get("/dashboard/").content.decode()
+
+    assert page.index(f'href="/dashboard/c/{old.pk}/"') < page.index(f'href="/dashboard/c/{new.pk}/"')
+    old.refresh_from_db()
+    assert old.updated_at == old.messages.order_by("-id").first().created_at
+
+
 def test_someone_elses_conversation_is_not_found(web_client, account, agent):
     stranger = UserFactory()
     BillingAccountFactory(organization=stranger.organization, plan=account.plan)
