@@ -182,8 +182,9 @@ class PaymentBackend:
     def cancel_subscription(self, *, subscription_id: str, immediate: bool) -> None:
         """Stop future charges at the provider. Providers that never charge by themselves do nothing."""
 
-    def resume_subscription(self, *, subscription_id: str) -> None:
-        """Undo a cancellation scheduled at the provider."""
+    def resume_subscription(self, *, subscription_id: str, price: PlanPrice | None) -> None:
+        """Undo a cancellation scheduled at the provider; a provider that renews by itself bills
+        `price` (what the customer renews on in our records) from the next period."""
 
     def schedule_plan_change(self, *, subscription_id: str, plan: Plan, price: PlanPrice | None) -> None:
         """Bill `plan` at `price` from the next period on (providers that renew by themselves)."""

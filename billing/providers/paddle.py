@@ -147,13 +147,19 @@ class PaddleBackend(PaymentBackend):
             lambda: self._client().subscriptions.cancel(subscription_id, CancelSubscription(effective_from=effective)),
         )
 
-    def resume_subscription(self, *, subscription_id: str) -> None:
+    def resume_subscription(self, *, subscription_id: str, price: PlanPrice | None) -> None:
+        """Remove the scheduled cancellation and set the items to `price` in one update: a downgrade
+        set here before the cancellation would otherwise renew at the lower price that we no longer show."""
         if not subscription_id:
             return
-        self._call(
-            "change",
-            lambda: self._client().subscriptions.update(subscription_id, UpdateSubscription(scheduled_change=None)),
+        if price is None or not price.provider_ref:
+            raise ProviderError(detail="The plan has no Paddle price in this currency; nothing changed.")
+        operation = UpdateSubscription(
+            scheduled_change=None,
+            items=[SubscriptionUpdateItem(price_id=price.provider_ref, quantity=1)],
+            proration_billing_mode=SubscriptionProrationBillingMode.FullNextBillingPeriod,
         )
+        self._call("change", lambda: self._client().subscriptions.update(subscription_id, operation))
 
     def schedule_plan_change(self, *, subscription_id: str, plan, price: PlanPrice | None) -> None:
         """Paddle renews by itself, so a downgrade must be set there too or it renews at the old price.

@@ -23,11 +23,13 @@ def cancel_at_provider(*, provider: str, subscription_id: str, immediate: bool) 
         backend.cancel_subscription(subscription_id=subscription_id, immediate=immediate)
 
 
-def resume_at_provider(*, provider: str, subscription_id: str) -> None:
-    """Undo a cancellation scheduled at the provider. Call outside any transaction."""
+def resume_at_provider(*, provider: str, subscription_id: str, plan: Plan, currency: str) -> None:
+    """Undo a cancellation scheduled at the provider; a self-renewing one is also set to bill `plan`
+    (the plan the account renews on) from the next period. Call outside any transaction."""
     backend = get_backend(provider) if provider else None
     if backend is not None and subscription_id:
-        backend.resume_subscription(subscription_id=subscription_id)
+        price = next((p for p in plan.prices.all() if p.currency == currency), None)
+        backend.resume_subscription(subscription_id=subscription_id, price=price)
 
 
 def must_schedule_at_provider(account: BillingAccount) -> bool:

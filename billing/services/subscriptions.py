@@ -240,19 +240,46 @@ def _resumable(organization: Organization) -> BillingAccount:
 
 
 def resume(*, organization: Organization, actor) -> BillingAccount:
-    """Undo a cancel-at-period-end before the period ends; `actor` must be the owner or an admin."""
+    """Undo a cancel-at-period-end before the period ends; `actor` must be the owner or an admin.
+
+    The provider is told what our account shows: at Paddle the cancellation is removed and the
+    subscription renews at the price of the plan we renew on (a downgrade set there before the
+    cancellation was taken back with it). If the account changed while the provider was asked,
+    nothing is resumed (409 changed_meanwhile)."""
     check_can_manage(actor=actor, organization=organization)
     with billing_transaction():
         account = _resumable(organization)
-        provider, subscription_id = account.provider, account.provider_subscription_id
-    resume_at_provider(provider=provider, subscription_id=subscription_id)
+        asked = _renewal_terms(account)
+    resume_at_provider(
+        provider=account.provider,
+        subscription_id=account.provider_subscription_id,
+        plan=account.scheduled_plan or account.plan,
+        currency=account.currency,
+    )
     with billing_transaction():
         account = _resumable(organization)
+        if _renewal_terms(account) != asked:
+            logger.warning("account %s changed while its resumption was set at %s", account.pk, account.provider)
+            raise BillingError(
+                BillingErrorCode.CHANGED_MEANWHILE,
+                "The subscription changed meanwhile; please try again.",
+                http_status=409,
+            )
         before = snapshot(account)
         account.cancel_at_period_end = False
         account.save(update_fields=["cancel_at_period_end", "updated_at"])
         audit(account, "subscription.resumed", before, actor=actor)
     return account
+
+
+def _renewal_terms(account: BillingAccount) -> tuple[str, str, int | None, str]:
+    """Provider, subscription, plan renewed on and currency: what a resumption tells the provider."""
+    return (
+        account.provider,
+        account.provider_subscription_id,
+        account.scheduled_plan_id or account.plan_id,
+        account.currency,
+    )
 
 
 def grant_plan(*, organization: Organization, plan: Plan, periods: int, actor) -> BillingAccount:

@@ -327,6 +327,43 @@ def test_taking_back_a_downgrade_restores_the_price_at_paddle(auth_client, paddl
     assert BillingAccount.objects.get(pk=yearly_on_paddle.pk).scheduled_plan is None
 
 
+def test_resume_after_cancelling_a_downgrade_renews_at_paddle_on_the_plan_we_show(
+    auth_client, paddle, yearly_on_paddle
+):
+    assert downgrade(auth_client).status_code == 200
+    assert auth_client.post("/api/v1/billing/cancel", {}, format="json").status_code == 200
+    assert paddle.subscriptions["sub_01"]["scheduled_change"]["action"] == "cancel"
+
+    response = auth_client.post("/api/v1/billing/resume", format="json")
+
+    assert response.status_code == 200, response.content
+    shown = response.json()
+    assert (shown["plan"]["code"], shown["scheduled_plan"], shown["cancel_at_period_end"]) == ("yearly", None, False)
+    method, path, sent = paddle.requests[-1]
+    assert (method, path) == ("PATCH", "/subscriptions/sub_01")
+    assert sent == {
+        "scheduled_change": None,
+        "items": [{"price_id": "pri_yearly_USD", "quantity": 1}],
+        "proration_billing_mode": "full_next_billing_period",
+    }
+    at_paddle = paddle.subscriptions["sub_01"]
+    assert at_paddle["scheduled_change"] is None
+    assert [item["price"]["id"] for item in at_paddle["items"]] == ["pri_yearly_USD"]
+
+
+def test_a_resume_paddle_refuses_leaves_the_cancellation_scheduled(auth_client, paddle, yearly_on_paddle):
+    downgrade(auth_client)
+    auth_client.post("/api/v1/billing/cancel", {}, format="json")
+    paddle.fail_next = True
+
+    response = auth_client.post("/api/v1/billing/resume", format="json")
+
+    assert response.status_code == 502
+    account = BillingAccount.objects.get(pk=yearly_on_paddle.pk)
+    assert account.cancel_at_period_end
+    assert not AuditEvent.objects.filter(action="subscription.resumed").exists()
+
+
 def test_paddle_refusing_the_downgrade_schedules_nothing(auth_client, paddle, yearly_on_paddle):
     paddle.fail_next = True
     response = downgrade(auth_client)
