@@ -1,6 +1,6 @@
 """Reads for agents and conversations; tenant-owned rows always through the caller's organization."""
 
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 
 from agents.models import Agent, Conversation, Message
 from botgeneric.errors import DomainError
@@ -36,6 +36,12 @@ def conversations_for(*, user) -> QuerySet[Conversation]:
         .select_related("agent")
         .order_by("-updated_at", "-id")
     )
+
+
+def search_conversations(conversations: QuerySet[Conversation], *, text: str) -> QuerySet[Conversation]:
+    """The conversations whose title, agent or any message contains `text` (case-insensitive)."""
+    in_messages = Message.objects.filter(conversation_id=OuterRef("pk"), content__icontains=text)
+    return conversations.filter(Q(title__icontains=text) | Q(agent__name__icontains=text) | Exists(in_messages))
 
 
 def recent_messages(*, conversation: Conversation, limit: int) -> list[Message]:

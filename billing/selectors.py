@@ -101,3 +101,21 @@ def is_operator_grant(*, account: BillingAccount) -> bool:
         .first()
     )
     return latest == "subscription.granted"
+
+
+def agents_in_other_plans(*, exclude_ids) -> list[Agent]:
+    """Active agents other than `exclude_ids` that some active plan includes, each with `offered_plans`
+    (those plans, in display order): what a customer could get by changing plan. Two queries."""
+    agents = (
+        Agent.objects.filter(is_active=True)
+        .exclude(pk__in=list(exclude_ids))
+        .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "plans",
+                queryset=Plan.objects.filter(is_active=True).order_by("display_order", "id"),
+                to_attr="offered_plans",
+            )
+        )
+    )
+    return [agent for agent in agents if agent.offered_plans]

@@ -38,6 +38,12 @@ class SendForm(forms.Form):
         self.fields["agent"].widget = forms.Select(choices=[(agent.pk, agent.name) for agent in agents])
 
 
+class RenameForm(forms.Form):
+    MAX_LENGTH = 200
+
+    title = forms.CharField(label=_("Title"), max_length=MAX_LENGTH, required=False)
+
+
 class SubscribeForm(forms.Form):
     plan = forms.SlugField()
     provider = forms.CharField(max_length=16)

@@ -109,3 +109,43 @@ def test_billing_page_fits_and_the_nav_is_one_line(live_server, customer_session
         table = page.locator("#payments").bounding_box()
         assert table["x"] >= 0 and table["x"] + table["width"] <= width
         assert page.evaluate(NAV_ROWS) == 1
+
+
+FOCUS_NAME = """() => { const e = document.activeElement;
+    return e.id || (e.closest('.conversation-list') ? 'conversation-link' : e.tagName + ':' + e.textContent); }"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_dashboard_reaches_the_message_box_before_the_conversations_and_keeps_the_agent(
+    live_server, customer_session, monkeypatch, width
+):
+    from accounts.models import User
+    from agents.models import Conversation
+
+    owner = User.objects.get(is_staff=True)  # the customer of customer_session
+    agent = AgentFactory(name="Second", with_prompt=True)
+    owner.organization.billing_account.plan.agents.add(agent)
+    for index in range(5):
+        Conversation.objects.create(
+            organization=owner.organization, user=owner, agent=agent, channel="web", title=f"Old topic {index}"
+        )
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with browser_page(width=width, session=customer_session, url=live_server.url) as page:
+        page.goto(f"{live_server.url}/dashboard/")
+        expect(page.locator(".conversation-list li")).to_have_count(5)
+        assert page.evaluate(PAGE_OVERFLOW) <= 0
+        assert page.evaluate(NAV_ROWS) == 1
+
+        reached = []
+        while "id_input" not in reached and len(reached) < 40:
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate(FOCUS_NAME))
+        assert "id_input" in reached and "conversation-link" not in reached
+
+        page.locator("#id_agent").select_option(label="Second")
+        page.get_by_label("Message").fill("Hello there")
+        page.get_by_label("Message").press("Enter")
+        expect(page.locator("#fixed-agent")).to_have_text("Second")
+        expect(page.locator("#id_agent")).to_have_count(0)
+        assert page.evaluate(PAGE_OVERFLOW) <= 0

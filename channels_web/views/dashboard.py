@@ -1,21 +1,35 @@
 """The dashboard: pick an agent the policy allows, send a message, read the answer, continue."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from agents.conversations import delete_conversation, rename_conversation
 from agents.models import MessageRole
-from agents.selectors import access_agent, access_conversation, conversations_for, messages_of
+from agents.selectors import (
+    access_agent,
+    access_conversation,
+    conversations_for,
+    messages_of,
+    search_conversations,
+)
 from agents.services import invoke
+from billing.models import AccountStatus
+from billing.selectors import account_for, agents_in_other_plans
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
-from channels_web.forms import SendForm
+from channels_web.forms import RenameForm, SendForm
 from channels_web.messages import describe_error
 from policy.selectors import agents_for
 
 # The last answer's usage survives the post/redirect/get hop in the session.
 LAST_RESULT_KEY = "web_last_result"
 RECENT_CONVERSATIONS = 20
+SEARCH_MAX_CHARS = 100
+ENDED = (AccountStatus.CANCELED, AccountStatus.EXPIRED)
 
 
 def _conversation_or_404(user, conversation_id):
@@ -25,6 +39,22 @@ def _conversation_or_404(user, conversation_id):
         if exc.http_status == 404:
             raise Http404 from None
         raise
+
+
+def agent_for_message(user, data) -> tuple[object, object]:
+    """The agent and conversation a posted message goes to. A conversation keeps its agent: whatever
+    agent a form names, a message in a conversation goes to the agent it began with."""
+    conversation = _conversation_or_404(user, data["conversation"]) if data.get("conversation") else None
+    agent = access_agent(agent_id=conversation.agent_id if conversation else data["agent"])
+    return agent, conversation
+
+
+def _no_agents_reason(user) -> str:
+    """Why the page offers no agent: no subscription, an ended one, or a plan without web agents."""
+    account = account_for(organization=user.organization)
+    if account is None or account.plan_id is None or account.status == AccountStatus.NONE:
+        return "no_subscription"
+    return "ended" if account.status in ENDED else "no_web_agents"
 
 
 @login_required
@@ -50,12 +80,20 @@ def dashboard(request, conversation_id: int | None = None):
     last_result = request.session.get(LAST_RESULT_KEY)
     if not conversation or not last_result or last_result.get("conversation_id") != conversation.pk:
         last_result = None
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_CHARS]
+    conversations = conversations_for(user=user)
+    if search:
+        conversations = search_conversations(conversations, text=search)
     context = {
         "agents": agents,
+        "locked_agents": agents_in_other_plans(exclude_ids=[agent.pk for agent in agents]),
+        "no_agents_reason": "" if agents else _no_agents_reason(user),
         "form": form,
+        "rename_form": RenameForm(initial={"title": conversation.title}) if conversation else None,
         "conversation": conversation,
         "history": _exchanges(messages_of(conversation=conversation)) if conversation else [],
-        "conversations": list(conversations_for(user=user)[:RECENT_CONVERSATIONS]),
+        "conversations": list(conversations[:RECENT_CONVERSATIONS]),
+        "search": search,
         "last_result": last_result,
         "error": error,
     }
@@ -83,10 +121,7 @@ def _exchanges(messages) -> list[dict]:
 def _send(request, data):
     """Invoke the agent and redirect to the conversation (post/redirect/get, so reload never re-sends)."""
     user = request.user
-    conversation = _conversation_or_404(user, data["conversation"]) if data.get("conversation") else None
-    agent = access_agent(agent_id=data["agent"])
-    if conversation is not None and conversation.agent_id != agent.pk:
-        conversation = None
+    agent, conversation = agent_for_message(user, data)
     result = invoke(user=user, agent=agent, channel=Channel.WEB, input=data["input"], conversation=conversation)
     request.session[LAST_RESULT_KEY] = {
         "conversation_id": result.conversation.pk,
@@ -97,3 +132,24 @@ def _send(request, data):
         "is_demo": result.is_demo,
     }
     return redirect("web:conversation", conversation_id=result.conversation.pk)
+
+
+@login_required
+@require_POST
+def conversation_rename(request, conversation_id: int):
+    conversation = _conversation_or_404(request.user, conversation_id)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        rename_conversation(conversation=conversation, title=form.cleaned_data["title"])
+        messages.success(request, _("Conversation renamed."))
+    else:
+        messages.error(request, _("A title can have at most %(max)s characters.") % {"max": RenameForm.MAX_LENGTH})
+    return redirect("web:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def conversation_delete(request, conversation_id: int):
+    delete_conversation(conversation=_conversation_or_404(request.user, conversation_id))
+    messages.success(request, _("Conversation deleted."))
+    return redirect("web:dashboard")

@@ -17,14 +17,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agents.selectors import access_agent
 from agents.services import StreamDone, TextDelta, invoke_stream
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_web.answer_html import answer_html
 from channels_web.forms import SendForm
 from channels_web.messages import describe_error
-from channels_web.views.dashboard import _conversation_or_404
+from channels_web.views.dashboard import agent_for_message
 from policy.selectors import agents_for
 
 EVENT_STREAM = "text/event-stream"
@@ -49,11 +48,7 @@ def _message_of(user, post) -> tuple[SendForm, object, object]:
     form = SendForm(post, agents=list(agents_for(user=user, channel=Channel.WEB)))
     if not form.is_valid():
         return form, None, None
-    data = form.cleaned_data
-    conversation = _conversation_or_404(user, data["conversation"]) if data.get("conversation") else None
-    agent = access_agent(agent_id=data["agent"])
-    if conversation is not None and conversation.agent_id != agent.pk:
-        conversation = None
+    agent, conversation = agent_for_message(user, form.cleaned_data)
     return form, agent, conversation
 
 

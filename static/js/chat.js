@@ -38,6 +38,27 @@
     });
   }
 
+  // Once a conversation has begun, its agent is fixed: the picker becomes the agent's name.
+  function keepAgent() {
+    var select = form.querySelector("select[name=agent]");
+    if (!select) {
+      return;
+    }
+    var choice = document.getElementById("agent-choice");
+    var label = choice.querySelector("label");
+    var hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "agent";
+    hidden.value = select.value;
+    var name = document.createElement("strong");
+    name.id = "fixed-agent";
+    name.textContent = select.options[select.selectedIndex].textContent;
+    choice.textContent = "";
+    choice.appendChild(hidden);
+    choice.appendChild(document.createTextNode(label.textContent + ": "));
+    choice.appendChild(name);
+  }
+
   function showLatestAnswer() {
     var answers = document.querySelectorAll(".msg.assistant");
     if (answers.length) {
@@ -188,6 +209,7 @@
         }
         answer.appendChild(meta);
         form.querySelector("input[name=conversation]").value = payload.conversation_id;
+        keepAgent();
         window.history.replaceState(null, "", payload.url);
         addCopyButtons(answer);
       } else if (name === "error") {
