@@ -7,7 +7,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 DATABASE_POOL_MAX_SIZE ?= 20
 
-.PHONY: run test lint fmt install install-dev migrate seed serve bench
+.PHONY: run test lint fmt install install-dev migrate seed serve bench worker beat
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,6 +48,14 @@ run: seed
 			--bind $(HOST):$(PORT) --worker-class uvicorn_worker.UvicornWorker --workers $(WEB_CONCURRENCY) \
 			--access-logfile -; \
 	fi
+
+# Background tasks (Celery) need a broker: CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// make worker
+# Without one the app runs its tasks inline and both refuse to start. Run one beat, any number of workers.
+worker: install .env
+	exec $(VENV)/bin/celery -A botgeneric worker --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2}
+
+beat: install .env
+	exec $(VENV)/bin/celery -A botgeneric beat --loglevel INFO
 
 test: install-dev
 	$(PY) manage.py compile_translations --settings=botgeneric.settings.test

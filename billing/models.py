@@ -176,6 +176,7 @@ class WebhookOutcome(models.TextChoices):
     IGNORED = "ignored", "Ignored"
     FAILED = "failed", "Failed"
     REFUSED = "refused", "Refused"
+    DEAD = "dead", "Dead (gave up retrying)"
 
 
 class WebhookEvent(models.Model):
@@ -190,6 +191,9 @@ class WebhookEvent(models.Model):
     outcome = models.CharField(max_length=16, choices=WebhookOutcome.choices, default=WebhookOutcome.RECEIVED)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the periodic retry tries a failed event again."
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

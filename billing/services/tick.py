@@ -54,9 +54,10 @@ def _due_filter(now: datetime) -> Q:
     )
 
 
-def run_billing_tick(*, now: datetime | None = None) -> TickResult:
-    """Close ended periods (renew, cancel, downgrade, past_due, expired), then reconcile payments
-    left pending at a provider for more than PENDING_RECONCILE_AFTER.
+def run_billing_tick(*, now: datetime | None = None, reconcile: bool = True) -> TickResult:
+    """Close ended periods (renew, cancel, downgrade, past_due, expired), then (unless `reconcile` is
+    False: the `billing.reconcile_pending_payments` task does it) reconcile payments left pending at a
+    provider for more than PENDING_RECONCILE_AFTER.
 
     One account per transaction, taken with SKIP LOCKED in primary-key order, so two runs at
     once share the work; running it again right after finds nothing due, so it is safe every
@@ -83,7 +84,7 @@ def run_billing_tick(*, now: datetime | None = None) -> TickResult:
         if isinstance(action, Renewal):
             action = _charge_renewal(action, moment)
         result.count(action)
-    for payment_pk in _stale_pending_payments(now or timezone.now()):
+    for payment_pk in stale_pending_payments(now or timezone.now()) if reconcile else []:
         result.count(reconcile_payment(payment_pk=payment_pk))
     return result
 
@@ -206,7 +207,7 @@ def _charge_renewal(renewal: Renewal, now: datetime) -> str:
         return _past_due(account, now, snapshot(account))
 
 
-def _stale_pending_payments(now: datetime) -> list[int]:
+def stale_pending_payments(now: datetime) -> list[int]:
     """Payments still pending PENDING_RECONCILE_AFTER after they were written, at providers we can ask."""
     providers = [name for name, backend in BACKENDS.items() if backend.can_fetch_payments]
     stale = Payment.objects.filter(

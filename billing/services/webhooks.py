@@ -1,20 +1,24 @@
-"""Provider webhooks: verify, store the raw event once, read it from the provider, apply it.
+"""Provider webhooks: verify, store the raw event once, then process it in a task.
 
-The (provider, event id) unique constraint makes a replay or a concurrent duplicate a no-op:
-every delivery takes the stored event's row lock, and only the first finds it unprocessed.
-Reading the event (for YooKassa: re-fetching the payment from its API) happens before that
-transaction, so no row is locked while the provider is asked. A failure rolls the processing back
-and leaves the event `failed`, to be retried by the provider's next delivery or
-`manage.py billing_retry_webhooks`.
+The view verifies and stores the event and queues `billing.process_webhook_event` (with no broker it
+runs inline before the view answers). The (provider, event id) unique constraint makes a replay or a
+concurrent duplicate a no-op: every processing takes the stored event's row lock, and only the first
+finds it unprocessed. Reading the event (for YooKassa: re-fetching the payment from its API) happens
+before that transaction, so no row is locked while the provider is asked. A failure rolls the
+processing back and leaves the event `failed` with its next attempt time (exponential backoff); the
+`billing.retry_webhooks` task tries it again then, the provider's next delivery at once, and after
+WEBHOOK_MAX_ATTEMPTS it is `dead` (the admin's retry still processes it).
 """
 
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from background.queue import enqueue
 from billing.models import WebhookEvent, WebhookOutcome
 from billing.providers import BACKENDS, get_backend
 from billing.providers.base import EventRefused, PaymentNotFound, VerifiedEvent, WebhookRejected
@@ -27,6 +31,9 @@ logger = logging.getLogger(__name__)
 FINAL_OUTCOMES = (WebhookOutcome.PROCESSED, WebhookOutcome.REFUSED)
 #: How long an `ignored` event whose payment was not confirmed yet is worth asking about again.
 IGNORED_RETRY_WINDOW = timedelta(days=1)
+#: An event still `received` this long after it arrived lost its task (a broker outage, a worker crash).
+LOST_AFTER = timedelta(minutes=2)
+MAX_RETRY_DELAY = timedelta(hours=6)
 
 
 def receive_webhook(*, provider: str, request) -> WebhookEvent:
@@ -36,7 +43,13 @@ def receive_webhook(*, provider: str, request) -> WebhookEvent:
         raise WebhookRejected("provider_disabled", f"{provider} is not enabled here.", 404)
     verified = backend.verify_webhook(request)
     event = _store(provider, verified)
-    return process_webhook_event(event_pk=event.pk)
+    if event.outcome not in FINAL_OUTCOMES:
+        # The event row is committed (the view runs in no transaction): a worker can read it.
+        from billing.tasks import process_webhook_event as process_task  # the tasks module imports this one
+
+        enqueue(process_task, event_pk=event.pk)
+        event.refresh_from_db()
+    return event
 
 
 def _store(provider: str, verified: VerifiedEvent) -> WebhookEvent:
@@ -81,10 +94,23 @@ def process_webhook_event(*, event_pk: int) -> WebhookEvent:
             logger.error("webhook %s:%s failed", event.provider, event.event_id, exc_info=exc)
             event.outcome = WebhookOutcome.FAILED
             event.error = f"{type(exc).__name__}: {getattr(exc, 'detail', exc)}"[:2000]
-        if event.outcome != WebhookOutcome.FAILED:
+        event.next_attempt_at = None
+        if event.outcome == WebhookOutcome.FAILED:
+            _schedule_retry(event)
+        else:
             event.processed_at = timezone.now()
-        event.save(update_fields=["outcome", "error", "attempts", "processed_at"])
+        event.save(update_fields=["outcome", "error", "attempts", "processed_at", "next_attempt_at"])
     return event
+
+
+def _schedule_retry(event: WebhookEvent) -> None:
+    """WEBHOOK_RETRY_BASE_SECONDS × 2ⁿ⁻¹ after the n-th failed attempt; dead after WEBHOOK_MAX_ATTEMPTS."""
+    if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        logger.error("webhook %s:%s gave up after %s attempts", event.provider, event.event_id, event.attempts)
+        event.outcome = WebhookOutcome.DEAD
+        return
+    delay = timedelta(seconds=settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (event.attempts - 1))
+    event.next_attempt_at = timezone.now() + min(delay, MAX_RETRY_DELAY)
 
 
 def _flag_refused(event: WebhookEvent, refusal: EventRefused) -> None:
@@ -102,12 +128,31 @@ def _flag_refused(event: WebhookEvent, refusal: EventRefused) -> None:
 
 
 def retry_failed_webhooks() -> list[WebhookEvent]:
-    """Process again, oldest first, every event left failed or never finished, and the recent
-    `ignored` ones whose provider may confirm them later (a YooKassa payment still pending)."""
-    retry = Q(outcome__in=[WebhookOutcome.FAILED, WebhookOutcome.RECEIVED])
-    recent = Q(outcome=WebhookOutcome.IGNORED, received_at__gte=timezone.now() - IGNORED_RETRY_WINDOW)
+    """Process again now, oldest first, every event left failed or never finished, and the recent
+    `ignored` ones whose provider may confirm them later (a YooKassa payment still pending).
+    Dead events are left to the admin's retry. `manage.py billing_retry_webhooks` runs this."""
+    retry = Q(outcome__in=[WebhookOutcome.FAILED, WebhookOutcome.RECEIVED]) | _recent_ignored()
+    pending = WebhookEvent.objects.filter(retry).order_by("received_at", "pk")
+    return [process_webhook_event(event_pk=pk) for pk in pending.values_list("pk", flat=True)]
+
+
+def due_webhook_events(*, now=None) -> list[int]:
+    """Events the periodic retry should process now: failed ones whose next attempt is due, received
+    ones whose task was lost, and recent `ignored` ones whose provider may confirm them later."""
+    now = now or timezone.now()
+    due = (
+        Q(outcome=WebhookOutcome.FAILED, next_attempt_at__lte=now)
+        | Q(outcome=WebhookOutcome.FAILED, next_attempt_at__isnull=True)
+        | Q(outcome=WebhookOutcome.RECEIVED, received_at__lte=now - LOST_AFTER)
+        | _recent_ignored(now)
+    )
+    return list(WebhookEvent.objects.filter(due).order_by("received_at", "pk").values_list("pk", flat=True))
+
+
+def _recent_ignored(now=None) -> Q:
+    recent = Q(outcome=WebhookOutcome.IGNORED, received_at__gte=(now or timezone.now()) - IGNORED_RETRY_WINDOW)
+    retry = Q(pk__in=[])
     for name, backend in BACKENDS.items():
         for prefix in backend().retryable_ignored_types():
             retry |= recent & Q(provider=name, event_type__startswith=prefix)
-    pending = WebhookEvent.objects.filter(retry).order_by("received_at", "pk")
-    return [process_webhook_event(event_pk=pk) for pk in pending.values_list("pk", flat=True)]
+    return retry

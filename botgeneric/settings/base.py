@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "usage",
     "channels_web",
     "channels_tg",
+    "background",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,34 @@ REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 CACHES = cache_settings(redis_url=REDIS_URL, timeout_seconds=REDIS_TIMEOUT_SECONDS)
 
+# Background tasks (Celery; botgeneric/celery.py). RabbitMQ in production, e.g.
+# amqp://user:pass@rabbitmq:5672//. Empty: every task runs inline, once the transaction that queued it
+# commits, so `make run` and the tests need no broker. No task returns a value anyone reads, so there is
+# no result backend unless CELERY_RESULT_BACKEND names one (e.g. redis://…/1, to inspect results).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="botgeneric")
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "billing-tick": {"task": "billing.tick", "schedule": 60.0},
+    "billing-retry-webhooks": {"task": "billing.retry_webhooks", "schedule": 300.0},
+    "billing-reconcile-payments": {"task": "billing.reconcile_pending_payments", "schedule": 300.0},
+}
+# background.task_base.BackgroundTask: retries with exponential backoff, then a dead letter.
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=5)
+TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=10)
+TASK_RETRY_BACKOFF_MAX_SECONDS = env.int("TASK_RETRY_BACKOFF_MAX_SECONDS", default=600)
+TASK_RETRY_JITTER = env.bool("TASK_RETRY_JITTER", default=True)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -171,6 +200,9 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Mail is queued after commit and delivered by the `background.send_email` task through EMAIL_URL's backend.
+EMAIL_DELIVERY_BACKEND = EMAIL_BACKEND  # noqa: F821 — set from EMAIL_CONFIG just above
+EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="bot-generic <noreply@localhost>")
 
@@ -322,6 +354,11 @@ TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
 # count as verified).
 TRIAL_UNVERIFIED_REQUESTS = env.int("TRIAL_UNVERIFIED_REQUESTS", default=20)
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
+# A webhook event whose processing failed is tried again by the `billing.retry_webhooks` task (every five
+# minutes) WEBHOOK_RETRY_BASE_SECONDS × 2ⁿ after its n-th attempt (at most six hours apart); after
+# WEBHOOK_MAX_ATTEMPTS it is `dead`: left to the provider's re-delivery or an operator's retry in the admin.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=300)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # Every payment-provider HTTP call gives up after this; billing transactions wait this long for a row lock.
 PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
 BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default=5.0)
