@@ -24,9 +24,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# A random SECRET_KEY on first run; plain http on localhost, so HTTPS-only cookies are off here.
+# A random SECRET_KEY on first run; plain http on localhost, so HTTPS-only cookies are off here; the demo's
+# plans can be taken with the manual provider (no payment), so the dashboard can be walked end to end.
 .env:
-	@printf 'SECRET_KEY=%s\nHTTPS_ONLY=0\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' 2>/dev/null || python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" > .env
+	@printf 'SECRET_KEY=%s\nHTTPS_ONLY=0\nBILLING_MANUAL_ENABLED=1\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(64))' 2>/dev/null || python3 -c 'import secrets; print(secrets.token_urlsafe(64))')" > .env
 	@echo "Wrote .env with a new random SECRET_KEY"
 
 migrate: install .env

@@ -12,6 +12,9 @@ class Agent(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    # The Russian dashboard shows these when filled in, the English ones otherwise.
+    name_ru = models.CharField("name (Russian)", max_length=120, blank=True)
+    description_ru = models.TextField("description (Russian)", blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

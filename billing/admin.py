@@ -27,6 +27,10 @@ REVENUE_PERMISSION = "billing.view_revenue"
 # --- Catalog: plans, their prices and agents ---------------------------------------------
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class PlanForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
         choices=Channel.choices,
@@ -39,6 +43,12 @@ class PlanForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
         help_text="One feature per line, shown to customers on the plan list.",
     )
+    features_ru = forms.CharField(
+        label="Features (Russian)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text="The same features in Russian, one per line; empty = the Russian page shows the English ones.",
+    )
 
     class Meta:
         model = Plan
@@ -47,6 +57,7 @@ class PlanForm(forms.ModelForm):
             "name",
             "name_ru",
             "description",
+            "description_ru",
             "interval",
             "trial_days",
             "quota_requests",
@@ -54,6 +65,7 @@ class PlanForm(forms.ModelForm):
             "quota_tokens_output",
             "channels",
             "features",
+            "features_ru",
             "is_active",
             "is_free",
             "display_order",
@@ -63,13 +75,17 @@ class PlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["features"] = "\n".join(self.instance.features)
+            self.initial["features_ru"] = "\n".join(self.instance.features_ru)
 
     def clean_channels(self) -> list[str]:
         chosen = set(self.cleaned_data["channels"])
         return [value for value in Channel.values if value in chosen]
 
     def clean_features(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data["features"].splitlines() if line.strip()]
+        return _lines(self.cleaned_data["features"])
+
+    def clean_features_ru(self) -> list[str]:
+        return _lines(self.cleaned_data["features_ru"])
 
 
 class PlanPriceForm(forms.ModelForm):
@@ -121,7 +137,7 @@ class PlanAdmin(admin.ModelAdmin):
     inlines = [PlanPriceInline, PlanAgentInline]
     list_max_show_all = 1000
     fieldsets = [
-        (None, {"fields": ["code", "name", "name_ru", "description", "is_active", "is_free", "display_order"]}),
+        (None, {"fields": ["code", "name", "description", "is_active", "is_free", "display_order"]}),
         ("Period", {"fields": ["interval", "trial_days"]}),
         (
             "Quotas per period",
@@ -131,6 +147,13 @@ class PlanAdmin(admin.ModelAdmin):
             },
         ),
         ("Access", {"fields": ["channels", "features"]}),
+        (
+            "Russian texts",
+            {
+                "fields": ["name_ru", "description_ru", "features_ru"],
+                "description": "Shown on the Russian dashboard; an empty field shows the English text.",
+            },
+        ),
     ]
 
     def get_queryset(self, request):

@@ -17,6 +17,7 @@ class Plan(models.Model):
     name = models.CharField(max_length=80)
     name_ru = models.CharField(max_length=80, blank=True)
     description = models.TextField(blank=True)
+    description_ru = models.TextField("description (Russian)", blank=True)
     interval = models.CharField(max_length=8, choices=Interval.choices)
     trial_days = models.PositiveSmallIntegerField(default=0)
     quota_requests = models.PositiveIntegerField(
@@ -30,6 +31,7 @@ class Plan(models.Model):
     )
     channels = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(Channel.values)}")
     features = models.JSONField(default=list, blank=True)
+    features_ru = models.JSONField("features (Russian)", default=list, blank=True)
     is_active = models.BooleanField(default=True)
     is_free = models.BooleanField(
         default=False,

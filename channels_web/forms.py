@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from channels_web.templatetags.catalog_text import localized_text
 from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKeyScope
 
 
@@ -35,7 +36,9 @@ class SendForm(forms.Form):
 
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agent"].widget = forms.Select(choices=[(agent.pk, agent.name) for agent in agents])
+        self.fields["agent"].widget = forms.Select(
+            choices=[(agent.pk, localized_text(agent, "name")) for agent in agents]
+        )
 
 
 class RenameForm(forms.Form):

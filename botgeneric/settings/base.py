@@ -380,6 +380,8 @@ STREAM_KEEPALIVE_SECONDS = env.float("STREAM_KEEPALIVE_SECONDS", default=15.0)
 
 # Billing (issue #5): payment providers, each enabled only when its variables are set.
 BILLING_MANUAL_ENABLED = env.bool("BILLING_MANUAL_ENABLED", default=DEBUG)
+# Who customers write to when no payment provider is enabled (the billing page names it).
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="")
 PADDLE_API_KEY = env.str("PADDLE_API_KEY", default="")
 PADDLE_WEBHOOK_SECRET = env.list("PADDLE_WEBHOOK_SECRET", default=[])
 PADDLE_ENVIRONMENT = env.str("PADDLE_ENVIRONMENT", default="sandbox")

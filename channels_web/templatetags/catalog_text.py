@@ -7,12 +7,18 @@ from django.utils.translation import get_language
 register = template.Library()
 
 
-@register.filter
-def localized(obj, field: str):
-    """`{{ agent|localized:"name" }}`: the `name_ru` an operator wrote when the page is Russian, else `name`."""
+def localized_text(obj, field: str):
+    """`obj.name_ru` (an operator's translation) when the active language is Russian and it is filled
+    in, else `obj.name`. The same for any field with a `_<language>` twin."""
     language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
     if language != settings.LANGUAGE_CODE:
         translated = getattr(obj, f"{field}_{language}", None)
         if translated:
             return translated
     return getattr(obj, field)
+
+
+@register.filter
+def localized(obj, field: str):
+    """`{{ agent|localized:"name" }}`"""
+    return localized_text(obj, field)

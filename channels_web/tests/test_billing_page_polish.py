@@ -115,3 +115,37 @@ def test_a_canceled_paid_plan_still_offers_resume(web_client, user, plan):
     web_client.post("/billing/cancel/")
 
     assert "Resume subscription" in web_client.get("/billing/").content.decode()
+
+
+def test_without_a_payment_provider_the_page_says_whom_to_write_to(web_client, user, plan, monthly, settings):
+    settings.BILLING_MANUAL_ENABLED = False
+    settings.SUPPORT_EMAIL = "billing@acme.test"
+    BillingAccountFactory(organization=user.organization, plan=plan)
+
+    content = web_client.get("/billing/").content.decode()
+
+    assert "/billing/subscribe/" not in content
+    assert 'To change your plan, write to <a href="mailto:billing@acme.test">billing@acme.test</a>.' in content
+
+
+def test_without_a_payment_provider_or_a_support_address_the_page_says_to_contact_the_operator(
+    web_client, user, plan, monthly, settings
+):
+    settings.BILLING_MANUAL_ENABLED = False
+    settings.SUPPORT_EMAIL = ""
+    BillingAccountFactory(organization=user.organization, plan=plan)
+
+    assert "contact the operator of this service" in web_client.get("/billing/").content.decode()
+
+
+def test_make_run_writes_an_env_that_enables_the_manual_provider(tmp_path):
+    """The local demo (`make run`) can be walked end to end: its plans are taken without a payment provider."""
+    import subprocess
+
+    from django.conf import settings as django_settings
+
+    makefile = django_settings.BASE_DIR / "Makefile"
+    subprocess.run(["make", "-s", "-f", str(makefile), ".env"], cwd=tmp_path, check=True, timeout=60)
+
+    lines = (tmp_path / ".env").read_text().splitlines()
+    assert "BILLING_MANUAL_ENABLED=1" in lines and "HTTPS_ONLY=0" in lines

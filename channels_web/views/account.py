@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,8 +40,9 @@ def profile(request):
         except DomainError as exc:
             form.add_error("locale", describe_error(exc).text)
         else:
-            # The new locale applies from the next request on (UserLocaleMiddleware reads the user).
-            messages.success(request, _("Profile saved."))
+            # Said in the language just chosen: the next page (UserLocaleMiddleware reads the user) is in it.
+            with translation.override(form.cleaned_data["locale"]):
+                messages.success(request, _("Profile saved."))
             return redirect("web:profile")
     return render(request, "web/profile.html", {"form": form})
 

@@ -3,6 +3,7 @@
 import math
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from billing.models import AccountStatus, Interval, PaymentStatus
@@ -21,6 +22,7 @@ from billing.services import cancel, resume, subscribe
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
 from channels_web.messages import describe_error
+from channels_web.templatetags.catalog_text import localized_text
 from policy.selectors import usage_summary
 
 CURRENT = (AccountStatus.TRIALING, AccountStatus.ACTIVE, AccountStatus.PAST_DUE)
@@ -112,7 +114,7 @@ def _meter(row: dict) -> dict:
 
 
 def _plan_name(plan) -> str:
-    return plan.name_ru if get_language() == "ru" and plan.name_ru else plan.name
+    return localized_text(plan, "name")
 
 
 @login_required
@@ -163,6 +165,7 @@ def billing_page(request):
             for payment in payments_for(organization=organization).order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
         ],
         "providers": enabled_providers(),
+        "support_email": settings.SUPPORT_EMAIL,
         "can_manage": request.user.can_manage_organization,
     }
     return render(request, "web/billing.html", context)
