@@ -96,6 +96,14 @@ class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="conversations")
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    # A conversation of one of the organization's own clients (a deployment's contact), not of a member:
+    # `user` is then the member the deployment acts as, and the member's own lists never show it.
+    contact = models.ForeignKey(
+        "deployments.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="conversations"
+    )
+    deployment = models.ForeignKey(
+        "deployments.Deployment", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
     title = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

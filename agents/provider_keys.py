@@ -87,23 +87,30 @@ def validate_key_env_name(name: str) -> None:
 
 
 @functools.lru_cache(maxsize=16)
-def _derived_fernet(secret_key: str) -> Fernet:
+def _derived_fernet(secret_key: str, purpose: bytes) -> Fernet:
     # Cached: the runtime reads a key on every call, and the derivation only depends on the secret.
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(secret_key.encode())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-@functools.lru_cache(maxsize=4)
-def _multi_fernet(field_keys: tuple[str, ...], secret_keys: tuple[str, ...]) -> MultiFernet:
+@functools.lru_cache(maxsize=8)
+def _multi_fernet(field_keys: tuple[str, ...], secret_keys: tuple[str, ...], purpose: bytes) -> MultiFernet:
     fernets = [Fernet(key.encode()) for key in field_keys if key]
-    fernets += [_derived_fernet(secret) for secret in secret_keys if secret]
+    fernets += [_derived_fernet(secret, purpose) for secret in secret_keys if secret]
     return MultiFernet(fernets)
 
 
-def _fernet() -> MultiFernet:
+def field_encryption(purpose: bytes) -> MultiFernet:
+    """The MultiFernet for secrets stored in the database: FIELD_ENCRYPTION_KEY, then keys derived from
+    SECRET_KEY and its fallbacks for `purpose` (each kind of secret its own label). Other apps' secrets
+    (the customers' bot tokens) use it with their own purpose."""
     field_keys = tuple(settings.FIELD_ENCRYPTION_KEY or ())
     secret_keys = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
-    return _multi_fernet(field_keys, secret_keys)
+    return _multi_fernet(field_keys, secret_keys, purpose)
+
+
+def _fernet() -> MultiFernet:
+    return field_encryption(_PURPOSE)
 
 
 def set_api_key(provider: "LLMProvider", key: str) -> None:

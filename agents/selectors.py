@@ -30,9 +30,10 @@ def access_agent(*, agent_id) -> Agent:
 
 
 def conversations_for(*, user) -> QuerySet[Conversation]:
-    """The caller's own conversations (own organization and own user), most recently active first."""
+    """The caller's own conversations (own organization and own user), most recently active first; never
+    those of the organization's clients, which a deployment holds in the member's name."""
     return (
-        Conversation.objects.filter(organization_id=user.organization_id, user_id=user.pk)
+        Conversation.objects.filter(organization_id=user.organization_id, user_id=user.pk, contact__isnull=True)
         .select_related("agent")
         .order_by("-updated_at", "-id")
     )
@@ -52,12 +53,16 @@ def recent_messages(*, conversation: Conversation, limit: int) -> list[Message]:
 
 
 def access_conversation(*, user, conversation_id, history: int = 0) -> Conversation:
-    """The conversation if it is the caller's own (organization and user); otherwise 404, never 403.
+    """The conversation if it is the caller's own (organization and user, not a client's); otherwise 404.
 
     With `history`, the last `history` messages come in the same query (joined from the message side)
     as `conversation.recent_messages`, oldest first — the invoke path stays within its query budget.
     """
-    scope = {"conversation__organization_id": user.organization_id, "conversation__user_id": user.pk}
+    scope = {
+        "conversation__organization_id": user.organization_id,
+        "conversation__user_id": user.pk,
+        "conversation__contact__isnull": True,
+    }
     if history > 0:
         recent = list(
             Message.objects.select_related("conversation__agent")
@@ -70,7 +75,7 @@ def access_conversation(*, user, conversation_id, history: int = 0) -> Conversat
             return conversation
     conversation = (
         Conversation.objects.select_related("agent")
-        .filter(pk=conversation_id, organization_id=user.organization_id, user_id=user.pk)
+        .filter(pk=conversation_id, organization_id=user.organization_id, user_id=user.pk, contact__isnull=True)
         .first()
     )
     if conversation is None:

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 _BASE_CHANNELS = [Channel.WEB.value, Channel.TELEGRAM.value]
 _API_CHANNELS = [*_BASE_CHANNELS, Channel.API.value]
+# Plans with the `Deployments` feature also meter the website widget of a deployment (SPEC §4, issue 15).
+_DEPLOYMENT_CHANNELS = [*_API_CHANNELS, Channel.WIDGET.value]
 # Every plan, the trial plan above all, caps tokens as well as requests (500 in / 100 out per request on
 # average), so no sign-up can spend unlimited LLM tokens.
 
@@ -61,8 +63,8 @@ PLAN_SEEDS: list[dict] = [
         "quota_requests": 10000,
         "quota_tokens_input": 5_000_000,
         "quota_tokens_output": 1_000_000,
-        "channels": _API_CHANNELS,
-        "features": ["Email support", "Chat support", "Priority support", "API access"],
+        "channels": _DEPLOYMENT_CHANNELS,
+        "features": ["Email support", "Chat support", "Priority support", "API access", "Deployments"],
         "display_order": 30,
         "prices": {"USD": Decimal("19.99"), "RUB": Decimal("990.00")},
     },
@@ -76,7 +78,7 @@ PLAN_SEEDS: list[dict] = [
         "quota_requests": 150000,
         "quota_tokens_input": 75_000_000,
         "quota_tokens_output": 15_000_000,
-        "channels": _API_CHANNELS,
+        "channels": _DEPLOYMENT_CHANNELS,
         "features": [
             "Email support",
             "Chat support",
@@ -84,6 +86,7 @@ PLAN_SEEDS: list[dict] = [
             "Phone support",
             "API access",
             "Advanced analytics",
+            "Deployments",
         ],
         "display_order": 40,
         "prices": {"USD": Decimal("199.99")},

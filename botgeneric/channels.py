@@ -11,4 +11,5 @@ class Channel(models.TextChoices):
     WEB = "web", "Web"
     TELEGRAM = "telegram", "Telegram"
     API = "api", "API"
+    WIDGET = "widget", "Website widget"
     WHATSAPP = "whatsapp", "WhatsApp"

@@ -6,4 +6,5 @@ app_name = "channels_tg"
 
 urlpatterns = [
     path("webhook/", views.webhook, name="webhook"),
+    path("deployments/<int:deployment_id>/webhook", views.deployment_webhook, name="deployment_webhook"),
 ]

@@ -15,6 +15,7 @@ class DenyCode(models.TextChoices):
     RATE_LIMITED = "rate_limited", "Rate limited"
     QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
     EMAIL_UNVERIFIED = "email_unverified", "E-mail not verified"
+    FEATURE_NOT_IN_PLAN = "feature_not_in_plan", "Feature not in plan"
 
 
 DENY_STATUS = {
@@ -27,6 +28,7 @@ DENY_STATUS = {
     DenyCode.RATE_LIMITED: 429,
     DenyCode.QUOTA_EXCEEDED: 429,
     DenyCode.EMAIL_UNVERIFIED: 403,
+    DenyCode.FEATURE_NOT_IN_PLAN: 403,
 }
 
 

@@ -315,6 +315,37 @@ def _quota_exceeded(*, access: Access, tokens_input: int, tokens_output: int) ->
     )
 
 
+def feature_key(feature: str) -> str:
+    """A plan's feature line as a key: "Deployments" → "deployments", "API access" → "api_access"."""
+    return "_".join(feature.lower().split())
+
+
+def require_feature(*, organization_id: int | None, feature: str, now: datetime | None = None) -> BillingAccount:
+    """The organization's live plan (or a feature-flag rule) grants `feature`; otherwise PolicyDenied:
+    no_subscription / subscription_inactive (402) or feature_not_in_plan (403, with the plans that have it).
+    """
+    now = now or timezone.now()
+    account = account_for_policy(organization_id=organization_id) if organization_id else None
+    check_subscription(account=account, now=now)
+    granted = {feature_key(name) for name in account.plan.features or []}
+    granted |= {feature_key(name) for name in scoped_rules(account=account, now=now).features}
+    if feature_key(feature) not in granted:
+        plans = Plan.objects.filter(is_active=True).exclude(pk=account.plan_id).order_by("display_order", "id")
+        raise PolicyDenied(
+            DenyCode.FEATURE_NOT_IN_PLAN,
+            f"The {account.plan.name} plan does not include {feature}.",
+            {
+                "feature": feature,
+                "upgrade_plans": [
+                    {"code": plan.code, "name": plan.name}
+                    for plan in plans
+                    if feature_key(feature) in {feature_key(name) for name in plan.features or []}
+                ],
+            },
+        )
+    return account
+
+
 def authorize(
     *, user, agent: Agent | None, channel: str, meta: dict[str, Any] | None = None, access: Access | None = None
 ) -> Grant:

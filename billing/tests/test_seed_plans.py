@@ -36,8 +36,9 @@ def test_seed_plans_creates_the_four_plans_of_the_spec():
     assert [plans[c].interval for c in plans] == ["day", "week", "month", "year"]
     assert [plans[c].quota_requests for c in plans] == [100, 1000, 10000, 150000]
     assert plans["daily"].channels == ["web", "telegram"]
-    assert plans["monthly"].channels == ["web", "telegram", "api"]
+    assert plans["monthly"].channels == ["web", "telegram", "api", "widget"]
     assert "API access" in plans["monthly"].features
+    assert [code for code, plan in plans.items() if "Deployments" in plan.features] == ["monthly", "yearly"]
     assert "API access" not in plans["weekly"].features
     assert {"Phone support", "Advanced analytics"} <= set(plans["yearly"].features)
     assert plans["monthly"].trial_days == 14

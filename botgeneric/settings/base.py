@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "channels_web",
     "channels_tg",
     "background",
+    "deployments",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,8 @@
 It speaks the wire protocol aiogram uses: POST /bot<token>/<method> with form or JSON parameters,
 answered with {"ok": true, "result": ...} or {"ok": false, "error_code", "description", "parameters"},
 and GET /file/bot<token>/<path> for downloads. Every call is recorded; failures can be scripted.
+It serves several bots: the platform's (`token`) and any customer bot added with `add_bot()`; each
+call records the token it came with, and an unknown token is answered 401 like Telegram does.
 """
 
 import asyncio
@@ -24,6 +26,7 @@ class ApiCall:
     params: dict[str, Any]
     started: float = 0.0
     finished: float = 0.0
+    token: str = ""
 
 
 @dataclass
@@ -40,6 +43,9 @@ class FakeTelegramAPI:
 
     def __init__(self, token: str):
         self.token = token
+        self.bots: dict[str, dict[str, Any]] = {
+            token: {"id": BOT_ID, "is_bot": True, "first_name": "Test bot", "username": "test_bot"}
+        }
         self.calls: list[ApiCall] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pending_updates: list[dict[str, Any]] = []
@@ -53,6 +59,15 @@ class FakeTelegramAPI:
         self._thread: threading.Thread | None = None
 
     # --- test-facing helpers -------------------------------------------------------------
+
+    def add_bot(self, token: str, *, username: str, first_name: str = "Shop bot") -> None:
+        """Serve another bot (a customer's own), known by `token`; its id is the token's numeric part."""
+        self.bots[token] = {
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": first_name,
+            "username": username,
+        }
 
     def add_file(self, file_id: str, content: bytes, file_path: str | None = None) -> None:
         self.files[file_id] = (file_path or f"voice/{file_id}.oga", content)
@@ -79,14 +94,15 @@ class FakeTelegramAPI:
         with self._lock:
             self.pending_updates.append(update)
 
-    def calls_of(self, method: str) -> list[ApiCall]:
+    def calls_of(self, method: str, token: str | None = None) -> list[ApiCall]:
+        """Calls of `method` (by the bot with `token` only, when given)."""
         with self._lock:
-            return [call for call in self.calls if call.method == method]
+            return [call for call in self.calls if call.method == method and token in (None, call.token)]
 
-    def sent_texts(self, chat_id: int | None = None) -> list[str]:
+    def sent_texts(self, chat_id: int | None = None, token: str | None = None) -> list[str]:
         return [
             call.params["text"]
-            for call in self.calls_of("sendMessage") + self.calls_of("editMessageText")
+            for call in self.calls_of("sendMessage", token) + self.calls_of("editMessageText", token)
             if chat_id is None or int(call.params["chat_id"]) == chat_id
         ]
 
@@ -135,10 +151,11 @@ class FakeTelegramAPI:
     # --- the Bot API ---------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        token = request.match_info["token"]
+        if token not in self.bots:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
-        call = ApiCall(method, await _read_params(request), started=time.monotonic())
+        call = ApiCall(method, await _read_params(request), started=time.monotonic(), token=token)
         with self._lock:
             self.calls.append(call)
             failure = next((f for f in self._failures if f.method == method and f.times > 0), None)
@@ -150,48 +167,48 @@ class FakeTelegramAPI:
         if handler is None:
             return _error(404, "Not Found: method not found")
         await asyncio.sleep(self._delays.get(method, 0))
-        response = await handler(call.params)
+        response = await handler(call.params, token)
         call.finished = time.monotonic()
         return response
 
-    async def _method_getme(self, params: dict) -> web.Response:
-        return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Test bot", "username": "test_bot"})
+    async def _method_getme(self, params: dict, token: str) -> web.Response:
+        return _ok(self.bots[token])
 
-    async def _method_sendmessage(self, params: dict) -> web.Response:
+    async def _method_sendmessage(self, params: dict, token: str) -> web.Response:
         return _ok(self._message(params))
 
-    async def _method_editmessagetext(self, params: dict) -> web.Response:
+    async def _method_editmessagetext(self, params: dict, token: str) -> web.Response:
         return _ok(self._message(params, message_id=int(params.get("message_id") or next(self._message_ids))))
 
-    async def _method_editmessagereplymarkup(self, params: dict) -> web.Response:
+    async def _method_editmessagereplymarkup(self, params: dict, token: str) -> web.Response:
         return _ok(self._message(params, message_id=int(params.get("message_id") or next(self._message_ids))))
 
-    async def _method_sendmessagedraft(self, params: dict) -> web.Response:
+    async def _method_sendmessagedraft(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_sendchataction(self, params: dict) -> web.Response:
+    async def _method_sendchataction(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_answercallbackquery(self, params: dict) -> web.Response:
+    async def _method_answercallbackquery(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_setwebhook(self, params: dict) -> web.Response:
+    async def _method_setwebhook(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_deletewebhook(self, params: dict) -> web.Response:
+    async def _method_deletewebhook(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_setmycommands(self, params: dict) -> web.Response:
+    async def _method_setmycommands(self, params: dict, token: str) -> web.Response:
         return _ok(True)
 
-    async def _method_getfile(self, params: dict) -> web.Response:
+    async def _method_getfile(self, params: dict, token: str) -> web.Response:
         file_id = params.get("file_id", "")
         if file_id not in self.files:
             return _error(400, "Bad Request: invalid file_id")
         path, content = self.files[file_id]
         return _ok({"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(content), "file_path": path})
 
-    async def _method_getupdates(self, params: dict) -> web.Response:
+    async def _method_getupdates(self, params: dict, token: str) -> web.Response:
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 1.0)
         while True:
@@ -203,7 +220,7 @@ class FakeTelegramAPI:
             await asyncio.sleep(0.05)
 
     async def _download(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        if request.match_info["token"] not in self.bots:
             return web.Response(status=401)
         wanted = request.match_info["path"]
         for path, content in self.files.values():
