@@ -6,7 +6,7 @@ and version it was about to use: `prepare()` (no network) and `UpstreamStream` (
 
 The interface, for the invoke service and for anything that drives the model turn by turn (a tool loop):
 
-- `prepare(agent=, input=, variables=, history=, messages=None, options=None) -> PreparedCall`
+- `prepare(agent=, input=, variables=, history=, messages=None, options=None, version=None) -> PreparedCall`
   builds the messages: the agent's system prompt first (never replaced: a caller's `system` messages
   come after it as additional instructions), the stored `history`, then the caller's `messages`
   (OpenAI chat messages: user / assistant with optional `tool_calls` / tool results / system) with the
@@ -290,11 +290,13 @@ def prepare(
     history: list[Message],
     messages: list[dict] | None = None,
     options: CallOptions | None = None,
+    version: PromptVersion | None = None,
 ) -> PreparedCall:
-    """Render the active version safely and build the messages (see the module docstring).
+    """Render the active version (or `version`, e.g. a draft the operator tries out) safely and build
+    the messages (see the module docstring).
 
     Raises AgentUnavailable (no active version), PromptError (missing_variable) or ContextTooLong."""
-    version = getattr(agent, "active_prompt", None) or active_version(agent=agent)
+    version = version or getattr(agent, "active_prompt", None) or active_version(agent=agent)
     if version is None:
         raise AgentUnavailable(detail=f"{agent.name} is not available right now.")
     limit = settings.CONVERSATION_HISTORY_MESSAGES

@@ -16,7 +16,7 @@ from billing import services
 from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
 from billing.services.webhooks import process_webhook_event
-from botgeneric.channels import Channel
+from botgeneric.channels import CUSTOMER_CHANNELS
 from botgeneric.errors import DomainError
 from botgeneric.money_display import money
 from tenants.admin import ReadOnlyAdmin
@@ -33,7 +33,7 @@ def _lines(text: str) -> list[str]:
 
 class PlanForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
-        choices=Channel.choices,
+        choices=CUSTOMER_CHANNELS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Channels a subscriber of this plan may use; a call from any other channel is refused.",
@@ -79,7 +79,7 @@ class PlanForm(forms.ModelForm):
 
     def clean_channels(self) -> list[str]:
         chosen = set(self.cleaned_data["channels"])
-        return [value for value in Channel.values if value in chosen]
+        return [value for value, _label in CUSTOMER_CHANNELS if value in chosen]
 
     def clean_features(self) -> list[str]:
         return _lines(self.cleaned_data["features"])

@@ -1,6 +1,6 @@
 from django.db import models
 
-from botgeneric.channels import Channel
+from botgeneric.channels import CUSTOMER_CHANNELS
 
 
 class Interval(models.TextChoices):
@@ -29,7 +29,9 @@ class Plan(models.Model):
     quota_tokens_output = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Output tokens per period; empty = unlimited."
     )
-    channels = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(Channel.values)}")
+    channels = models.JSONField(
+        default=list, blank=True, help_text=f"Any of: {', '.join(value for value, _label in CUSTOMER_CHANNELS)}"
+    )
     features = models.JSONField(default=list, blank=True)
     features_ru = models.JSONField("features (Russian)", default=list, blank=True)
     is_active = models.BooleanField(default=True)

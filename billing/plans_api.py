@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from billing.models import Plan, PlanPrice
 from billing.selectors import active_plans
-from botgeneric.channels import Channel
+from botgeneric.channels import CUSTOMER_CHANNELS
 
 
 class PlanPriceOutput(serializers.ModelSerializer):
@@ -30,7 +30,7 @@ class PlanQuotasOutput(serializers.Serializer):
 
 class PlanOutput(serializers.ModelSerializer):
     quotas = PlanQuotasOutput(source="*")
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=CUSTOMER_CHANNELS))
     features = serializers.ListField(child=serializers.CharField())
     prices = PlanPriceOutput(many=True)
     agents = PlanAgentOutput(many=True)

@@ -13,3 +13,8 @@ class Channel(models.TextChoices):
     API = "api", "API"
     WIDGET = "widget", "Website widget"
     WHATSAPP = "whatsapp", "WhatsApp"
+    # An operator trying a draft prompt in the admin; no plan can allow it (CUSTOMER_CHANNELS).
+    CONSOLE = "console", "Operator console"
+
+
+CUSTOMER_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.CONSOLE]

@@ -7,6 +7,7 @@ the previous version; a change to them is a new draft ("Duplicate as draft").
 import difflib
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -16,6 +17,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from agents.playground import try_version
+from botgeneric.errors import DomainError
+from botgeneric.money_display import llm_cost_usd
 from prompts import services
 from prompts.errors import PromptError
 from prompts.models import CONTENT_FIELDS, LockableParameter, PromptVersion, Status
@@ -129,6 +133,18 @@ def _diff_line_class(line: str) -> str:
     return {"+": "diff-add", "-": "diff-del"}.get(line[:1], "diff-same")
 
 
+class PlaygroundForm(forms.Form):
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=settings.WEB_MAX_INPUT_CHARS,
+        help_text="Sent to this draft on its provider. Metered to you, not to any customer.",
+    )
+
+
+def _playground_key(version: PromptVersion) -> str:
+    return f"prompt_playground_{version.pk}"
+
+
 @admin.register(PromptVersion)
 class PromptVersionAdmin(admin.ModelAdmin):
     form = PromptVersionForm
@@ -187,6 +203,7 @@ class PromptVersionAdmin(admin.ModelAdmin):
         return [
             path("<path:object_id>/activate/", wrap(self.activate_view), name="prompts_promptversion_activate"),
             path("<path:object_id>/duplicate/", wrap(self.duplicate_view), name="prompts_promptversion_duplicate"),
+            path("<path:object_id>/playground/", wrap(self.playground_view), name="prompts_promptversion_playground"),
             *super().get_urls(),
         ]
 
@@ -214,6 +231,45 @@ class PromptVersionAdmin(admin.ModelAdmin):
             request, f"{copy.agent}: version {copy.version} created as a draft of v{source.version}.", messages.SUCCESS
         )
         return HttpResponseRedirect(reverse("admin:prompts_promptversion_change", args=[copy.pk]))
+
+    @method_decorator(require_POST)
+    def playground_view(self, request, object_id):
+        """Send one message to a draft on its provider; the answer, tokens and cost show on the draft's page.
+        Metered to the operator, never to a customer (agents.playground)."""
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404
+        if not self.has_change_permission(request, version):  # drafts only: a published version is read-only
+            raise PermissionDenied
+        form = PlaygroundForm(request.POST)
+        if form.is_valid():
+            try:
+                answer = try_version(version=version, operator=request.user, input=form.cleaned_data["message"])
+            except DomainError as error:
+                self.message_user(request, f"The draft could not answer: {error.detail}", messages.ERROR)
+            else:
+                request.session[_playground_key(version)] = {
+                    "message": form.cleaned_data["message"],
+                    "output": answer.output,
+                    "tokens_input": answer.tokens_input,
+                    "tokens_output": answer.tokens_output,
+                    "latency_ms": answer.latency_ms,
+                    "cost": llm_cost_usd(answer.cost_usd),
+                    "is_demo": answer.is_demo,
+                }
+        else:
+            self.message_user(request, "Write a message to send to the draft.", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:prompts_promptversion_change", args=[version.pk]) + "#playground")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        if version is not None and version.status == Status.DRAFT:
+            extra_context = {
+                **(extra_context or {}),
+                "playground_form": PlaygroundForm(),
+                "playground_answer": request.session.pop(_playground_key(version), None),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         content = {name: form.cleaned_data[name] for name in CONTENT_FIELDS if name in form.cleaned_data}

@@ -149,13 +149,15 @@ def record_event(
     tokens_output: int = 0,
     latency_ms: int = 0,
     audio_seconds: int = 0,
+    for_organization: bool = True,
 ) -> UsageEvent:
     """One row per call on any channel: allowed, denied or failed. Its cost is that of the tokens it was
     charged (none for a denial or a failure before the answer began; the delivered part of an answer
-    that failed or was stopped midway)."""
+    that failed or was stopped midway). `for_organization=False` keeps it out of the user's organization's
+    usage (an operator trying a draft)."""
     charged = outcome != Outcome.DENIED and (tokens_input or tokens_output)
     return UsageEvent.objects.create(
-        organization_id=user.organization_id,
+        organization_id=user.organization_id if for_organization else None,
         user_id=user.pk,
         agent_id=getattr(agent, "pk", None),
         prompt_version_id=getattr(prompt_version, "pk", None),
