@@ -119,6 +119,7 @@ class Conversation(models.Model):
 class MessageRole(models.TextChoices):
     USER = "user", "User"
     ASSISTANT = "assistant", "Assistant"
+    TOOL = "tool", "Tool result"
 
 
 class Message(models.Model):
@@ -130,6 +131,9 @@ class Message(models.Model):
     )
     tokens_input = models.PositiveIntegerField(default=0)
     tokens_output = models.PositiveIntegerField(default=0)
+    # A step of a tool loop: the model's calls (an assistant message, OpenAI's shape) or one call's result.
+    tool_calls = models.JSONField(null=True, blank=True)
+    tool_call_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -539,11 +539,13 @@ def store_exchange(
     input: str,
     completion: Completion,
     interrupted: bool = False,
+    steps: list[dict] | None = None,
 ) -> Conversation:
     """Save the user message and the answer (a new conversation if none): two INSERTs for a new
     conversation's first exchange (the conversation is saved first), one statement for the next
     ones, which also moves the conversation's `updated_at` to this exchange (lists order by it).
-    `interrupted` marks an answer that stopped early (the client left, the provider failed)."""
+    `interrupted` marks an answer that stopped early (the client left, the provider failed). `steps` (a tool
+    loop's calls and results, OpenAI's message shape) go between the question and the answer."""
     now = timezone.now()
     continued = conversation
     if conversation is None:
@@ -563,6 +565,17 @@ def store_exchange(
                 tokens_input=completion.tokens_input,
                 created_at=now,
             ),
+            *(
+                Message(
+                    conversation=conversation,
+                    role=step["role"],
+                    content=step.get("content") or "",
+                    tool_calls=step.get("tool_calls"),
+                    tool_call_id=step.get("tool_call_id") or "",
+                    created_at=now,
+                )
+                for step in steps or []
+            ),
             Message(
                 conversation=conversation,
                 role=MessageRole.ASSISTANT,
@@ -579,7 +592,17 @@ def store_exchange(
     return conversation
 
 
-MESSAGE_COLUMNS = ("conversation", "role", "content", "interrupted", "tokens_input", "tokens_output", "created_at")
+MESSAGE_COLUMNS = (
+    "conversation",
+    "role",
+    "content",
+    "interrupted",
+    "tokens_input",
+    "tokens_output",
+    "tool_calls",
+    "tool_call_id",
+    "created_at",
+)
 
 
 def _insert_messages(messages: list[Message], *, touch: Conversation | None) -> None:

@@ -12,6 +12,10 @@ class NotFound(DomainError):
     http_status = 404
 
 
+# Questions and answers only: tool steps (an assistant's calls, a tool's result) are not history.
+TURNS_ONLY = {"role__in": ["user", "assistant"], "tool_calls__isnull": True}
+
+
 def with_active_prompt(queryset: QuerySet[Agent]) -> QuerySet[Agent]:
     """Join each agent's active prompt version (and its provider) as `agent.active_prompt`, so the
     runtime needs no query of its own for it."""
@@ -46,10 +50,11 @@ def search_conversations(conversations: QuerySet[Conversation], *, text: str) ->
 
 
 def recent_messages(*, conversation: Conversation, limit: int) -> list[Message]:
-    """The last `limit` messages, oldest first (the history the runtime sends)."""
+    """The last `limit` questions and answers, oldest first (the history the runtime sends). A tool loop's
+    calls and results stay in the record but are not sent again: the answer that followed them says it."""
     if limit <= 0:
         return []
-    return list(conversation.messages.order_by("-id")[:limit])[::-1]
+    return list(conversation.messages.filter(**TURNS_ONLY).order_by("-id")[:limit])[::-1]
 
 
 def access_conversation(*, user, conversation_id, history: int = 0) -> Conversation:
@@ -66,7 +71,7 @@ def access_conversation(*, user, conversation_id, history: int = 0) -> Conversat
     if history > 0:
         recent = list(
             Message.objects.select_related("conversation__agent")
-            .filter(conversation_id=conversation_id, **scope)
+            .filter(conversation_id=conversation_id, **scope, **TURNS_ONLY)
             .order_by("-id")[:history]
         )
         if recent:

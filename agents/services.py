@@ -9,6 +9,7 @@ the last runs in a thread (`sync_to_async`), so a stream holds no thread while i
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from django.db import DatabaseError, transaction
 from agents import runtime
 from agents.models import Agent, Conversation
 from agents.selectors import recent_messages
+from agents.tool_loop import ToolLoop
+from agents.tools import ToolContext, run_tool, schemas
 from botgeneric.errors import DomainError
 from policy.errors import PolicyDenied
 from policy.services import Access, Grant, authorize, check_access
@@ -83,6 +86,8 @@ class _Started:
     call: runtime.PreparedCall
     conversation: Conversation | None
     store: bool = True
+    # The version's built-in tools this call offers the model (run here, in a tool loop).
+    tools: list[str] = field(default_factory=list)
 
 
 async def invoke_stream(
@@ -97,6 +102,7 @@ async def invoke_stream(
     messages: list[dict] | None = None,
     options: runtime.CallOptions | None = None,
     store: bool = True,
+    tool_context: ToolContext | None = None,
 ) -> AsyncIterator[TextDelta | ToolCallDelta | StreamDone]:
     """Run `agent` for `user` on `channel`, metered, as a stream: `TextDelta` events (and `ToolCallDelta`
     when `options.tools` were offered), then one `StreamDone`.
@@ -113,6 +119,11 @@ async def invoke_stream(
     `messages` and `options` go to `runtime.prepare` (the caller's whole conversation, `input` being its
     last user message; sampling parameters and tools). With `store=False` nothing is written but the
     metering (the OpenAI-compatible endpoint is stateless unless the client asks to store).
+
+    When the prompt version lists built-in tools (and the caller offers none of its own), the model may
+    call them: they run here (`agents.tools`, for `tool_context`, by default the caller's organization and
+    conversation), their results go back to the model, at most TOOL_LOOP_MAX_ROUNDS rounds, each round's
+    tokens charged to this one request; the calls and results are stored as messages of the exchange.
     """
     started = await _start_shielded(
         user=user,
@@ -127,7 +138,7 @@ async def invoke_stream(
         store=store,
     )
     settle = sync_to_async(_settle)
-    upstream = runtime.UpstreamStream(started.call)
+    upstream = _upstream(started=started, user=user, tool_context=tool_context)
     try:
         async for piece in upstream:
             yield TextDelta(piece) if isinstance(piece, str) else piece
@@ -248,6 +259,9 @@ def _start(
             user=user, agent=agent, channel=channel, outcome=Outcome.ERROR, error_code=failure.code
         )
         raise
+    tools = [] if call.options.tools else list(call.version.tools or [])
+    if tools:
+        call = dataclasses.replace(call, options=dataclasses.replace(call.options, tools=schemas(tools)))
     try:
         grant = authorize(
             user=user,
@@ -260,7 +274,34 @@ def _start(
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
     release_connection()
-    return _Started(grant=grant, call=call, conversation=conversation, store=store)
+    return _Started(grant=grant, call=call, conversation=conversation, store=store, tools=tools)
+
+
+def _upstream(*, started: _Started, user, tool_context: ToolContext | None) -> runtime.UpstreamStream | ToolLoop:
+    if not started.tools:
+        return runtime.UpstreamStream(started.call)
+    context = tool_context or ToolContext(
+        organization_id=user.organization_id, user=user, conversation=started.conversation
+    )
+
+    async def run_tools(calls: list[dict]) -> list[dict]:
+        return await sync_to_async(_run_tools)(calls=calls, context=context, allowed=started.tools)
+
+    return ToolLoop(started.call, run_tools=run_tools, max_rounds=settings.TOOL_LOOP_MAX_ROUNDS)
+
+
+def _run_tools(*, calls: list[dict], context: ToolContext, allowed: list[str]) -> list[dict]:
+    """Each call's result as a `tool` message; a failing tool's is an error the model reads."""
+    results = []
+    for call in calls:
+        function = call.get("function") or {}
+        content, succeeded = run_tool(
+            name=function.get("name", ""), arguments=function.get("arguments", ""), context=context, allowed=allowed
+        )
+        logger.info("tool %s org=%s ok=%s", function.get("name"), context.organization_id, succeeded)
+        results.append({"role": "tool", "tool_call_id": call.get("id", ""), "content": content})
+    release_connection()
+    return results
 
 
 def _record_denial(*, user, agent: Agent, channel: str, denied: PolicyDenied) -> None:
@@ -293,7 +334,13 @@ def _settle(
     if completion.output and started.store:
         try:
             conversation = _store(
-                started=started, user=user, channel=channel, input=input, completion=completion, interrupted=interrupted
+                started=started,
+                user=user,
+                channel=channel,
+                input=input,
+                completion=completion,
+                interrupted=interrupted,
+                steps=getattr(upstream, "steps", None),
             )
         except DatabaseError:
             logger.exception("answer not saved org=%s agent=%s", user.organization_id, call.agent.pk)
@@ -343,7 +390,9 @@ def _settle(
     )
 
 
-def _store(*, started: _Started, user, channel: str, input: str, completion, interrupted: bool) -> Conversation:
+def _store(
+    *, started: _Started, user, channel: str, input: str, completion, interrupted: bool, steps: list[dict] | None
+) -> Conversation:
     """The exchange, in a savepoint when a caller's transaction is open, so that a failed INSERT
     leaves that transaction usable for charging the call."""
     in_transaction = transaction.get_connection().in_atomic_block
@@ -356,6 +405,7 @@ def _store(*, started: _Started, user, channel: str, input: str, completion, int
             input=input,
             completion=completion,
             interrupted=interrupted,
+            steps=steps,
         )
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from agents.models import Agent, Conversation
 from agents.selectors import with_active_prompt
 from agents.services import StreamDone, TextDelta, invoke_stream
+from agents.tools import ToolContext
 from botgeneric.errors import DomainError
 from deployments import owner_notices, selectors, services
 from deployments.models import Contact, Deployment
@@ -47,6 +48,7 @@ class Turn:
     user: object
     agent: Agent
     conversation: Conversation
+    tool_context: ToolContext
 
 
 def _prepare(*, deployment: Deployment, contact: Contact) -> Turn:
@@ -61,7 +63,14 @@ def _prepare(*, deployment: Deployment, contact: Contact) -> Turn:
     if conversation is None:
         conversation = services.open_conversation(deployment=deployment, contact=contact, user=user)
         conversation.recent_messages = []
-    return Turn(user=user, agent=agent, conversation=conversation)
+    context = ToolContext(
+        organization_id=deployment.organization_id,
+        user=user,
+        conversation=conversation,
+        contact_id=contact.pk,
+        deployment_id=deployment.pk,
+    )
+    return Turn(user=user, agent=agent, conversation=conversation, tool_context=context)
 
 
 async def answer(*, deployment: Deployment, contact: Contact, text: str) -> AsyncIterator[TextDelta | StreamDone]:
@@ -79,6 +88,7 @@ async def answer(*, deployment: Deployment, contact: Contact, text: str) -> Asyn
         channel=deployment.channel,
         input=text,
         conversation=turn.conversation,
+        tool_context=turn.tool_context,
     )
     try:
         async for event in stream:

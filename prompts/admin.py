@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from agents.playground import try_version
+from agents.tools import tool_names
 from botgeneric.errors import DomainError
 from botgeneric.money_display import llm_cost_usd
 from prompts import services
@@ -38,6 +39,13 @@ class PromptContentForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=PromptVersion._meta.get_field("locked_parameters").help_text,
+    )
+
+    tools = forms.MultipleChoiceField(
+        choices=lambda: [(name, name) for name in tool_names()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=PromptVersion._meta.get_field("tools").help_text,
     )
 
     def clean(self):
@@ -120,6 +128,7 @@ def _content_text(version: PromptVersion) -> list[str]:
     lines = [f"model: {version.model}", f"provider: {version.provider or '(default)'}"]
     lines += [f"temperature: {version.temperature}", f"max_tokens: {version.max_tokens}"]
     lines += [f"context_tokens: {version.context_tokens}", f"locked: {', '.join(version.locked_parameters) or '-'}"]
+    lines += [f"tools: {', '.join(version.tools) or '-'}"]
     lines += ["", "[system prompt]"]
     lines += version.system_prompt.splitlines() + ["", "[template]"] + version.template.splitlines()
     return lines
@@ -172,7 +181,17 @@ class PromptVersionAdmin(admin.ModelAdmin):
         ("Prompt", {"fields": ["system_prompt", "template"]}),
         (
             "Model",
-            {"fields": ["model", "provider", "temperature", "max_tokens", "context_tokens", "locked_parameters"]},
+            {
+                "fields": [
+                    "model",
+                    "provider",
+                    "temperature",
+                    "max_tokens",
+                    "context_tokens",
+                    "locked_parameters",
+                    "tools",
+                ]
+            },
         ),
         ("History", {"fields": ["created_by", "created_at", "activated_at", "diff_with_previous"]}),
     ]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from agents.tools import validate_tool_names
 from prompts.errors import PromptError, PromptErrorCode
 
 # What a version *is*; once published (active or archived) none of these may change.
@@ -13,6 +14,7 @@ CONTENT_FIELDS = (
     "max_tokens",
     "context_tokens",
     "locked_parameters",
+    "tools",
     "note",
 )
 
@@ -60,6 +62,12 @@ class PromptVersion(models.Model):
         default=list,
         blank=True,
         help_text="Request parameters clients may not set on the OpenAI-compatible API (sending one is a 400).",
+    )
+    tools = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_tool_names],
+        help_text='Built-in tools the model may call, run on our side, e.g. ["register_lead"].',
     )
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(

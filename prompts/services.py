@@ -7,10 +7,12 @@ which one is active) locks the agent row first, so concurrent operators serializ
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent, LLMProvider
+from agents.tools import validate_tool_names
 from prompts.errors import PromptError, PromptErrorCode
 from prompts.models import CONTENT_FIELDS, LockableParameter, PromptVersion, Status
 from prompts.rendering import validate_template
@@ -51,6 +53,13 @@ def clean_content(changes: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(locked, list) or not set(locked) <= set(LockableParameter.values):
             raise _invalid("locked_parameters", f"Lockable parameters: {', '.join(LockableParameter.values)}.")
         cleaned["locked_parameters"] = sorted(set(locked))
+    if "tools" in cleaned:
+        tools = cleaned["tools"] or []
+        try:
+            validate_tool_names(tools)
+        except ValidationError as error:
+            raise _invalid("tools", error.messages[0]) from None
+        cleaned["tools"] = sorted(set(tools))
     if "provider" in cleaned and cleaned["provider"] is not None and not isinstance(cleaned["provider"], LLMProvider):
         raise TypeError("provider must be an LLMProvider or None")
     return cleaned

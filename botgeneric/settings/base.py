@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "channels_tg",
     "background",
     "deployments",
+    "leads",
 ]
 
 MIDDLEWARE = [
@@ -366,6 +367,8 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
 BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default=5.0)
 CONVERSATION_HISTORY_MESSAGES = env.int("CONVERSATION_HISTORY_MESSAGES", default=20)
+# Upstream rounds of one answer when the model calls built-in tools (agents.tool_loop); the last one must answer.
+TOOL_LOOP_MAX_ROUNDS = env.int("TOOL_LOOP_MAX_ROUNDS", default=4)
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")

@@ -64,6 +64,8 @@ def _sample(schema: dict, name: str = "value"):
     """A value that satisfies a simple JSON schema: enough for clients that parse tool arguments or
     structured output."""
     kind = schema.get("type")
+    if schema.get("examples"):
+        return schema["examples"][0]
     if "enum" in schema:
         return schema["enum"][0]
     if kind == "object" or "properties" in schema:

@@ -1,0 +1,37 @@
+"""Reads of leads, inside the caller's organization: another organization's id is a 404."""
+
+from django.db.models import QuerySet
+
+from botgeneric.errors import DomainError
+from leads.models import Lead, LeadWatcher
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+def leads_for(*, organization_id: int | None, status: str | None = None) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(organization_id=organization_id).select_related("contact", "deployment__agent")
+    if status:
+        leads = leads.filter(status=status)
+    return leads.order_by("-created_at", "-id")
+
+
+def access_lead(*, user, lead_id) -> Lead:
+    lead = leads_for(organization_id=user.organization_id).filter(pk=lead_id).first()
+    if lead is None or user.organization_id is None:
+        raise NotFound(detail="Lead not found.")
+    return lead
+
+
+def is_watching(*, user) -> bool:
+    return LeadWatcher.objects.filter(user=user).exists()
+
+
+def watchers_of(*, organization_id: int) -> list:
+    """Owners and admins of the organization who asked to hear of new leads."""
+    return [
+        watcher.user
+        for watcher in LeadWatcher.objects.select_related("user").filter(user__organization_id=organization_id)
+    ]
