@@ -12,13 +12,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import serializers as s
+from accounts.errors import AccountErrorCode
 from accounts.models import User
 from accounts.selectors import had_trial_elsewhere
 from accounts.services import AccountError, register_user, set_locale, update_profile
 from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from botgeneric.openapi import ERROR_RESPONSES
+from policy.errors import DenyCode
 from tenants.permissions import NoApiKeyChanges
 
 # allauth's `login_failed` per-account window (ACCOUNT_RATE_LIMITS): how long a locked account waits.
@@ -85,15 +87,15 @@ class LoginView(APIView):
             )
         except ValidationError:
             raise DomainError(
-                "too_many_login_attempts",
+                AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS,
                 "Too many failed sign-ins: try again in a few minutes, or reset the password.",
                 429,
                 {"retry_after": LOCKOUT_SECONDS},
             ) from None
         if user is None:
-            raise DomainError("invalid_credentials", "E-mail or password is wrong.", 401)
+            raise DomainError(AccountErrorCode.INVALID_CREDENTIALS, "E-mail or password is wrong.", 401)
         if not user.is_active:
-            raise DomainError("user_inactive", "This account is deactivated.", 403)
+            raise DomainError(DenyCode.USER_INACTIVE, "This account is deactivated.", 403)
         return Response(token_pair(user))
 
 
@@ -114,7 +116,7 @@ class LogoutView(APIView):
         try:
             RefreshToken(data.validated_data["refresh"]).blacklist()
         except TokenError as exc:
-            raise DomainError("token_not_valid", str(exc), 401) from None
+            raise DomainError(AccountErrorCode.TOKEN_NOT_VALID, str(exc), 401) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -140,6 +142,8 @@ class LocaleView(APIView):
     def put(self, request):
         locale = request.data.get("locale") if isinstance(request.data, dict) else None
         if not isinstance(locale, str):
-            raise AccountError("invalid", "Invalid input.", extra={"fields": {"locale": ["This field is required."]}})
+            raise AccountError(
+                ApiErrorCode.INVALID, "Invalid input.", extra={"fields": {"locale": ["This field is required."]}}
+            )
         set_locale(user=request.user, locale=locale)
         return Response(s.ProfileOutput(_profile_queryset().get(pk=request.user.pk)).data)

@@ -16,7 +16,9 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 
+from accounts.errors import AccountErrorCode
 from accounts.social import ProviderIdentity, identity_name
+from billing.errors import BillingErrorCode
 from botgeneric.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ CLOCK_SKEW_SECONDS = 60
 
 
 class IdTokenError(DomainError):
-    code = "invalid_token"
+    code = AccountErrorCode.INVALID_TOKEN
     http_status = 400
 
 
@@ -55,7 +57,9 @@ def client_ids(provider: str) -> list[str]:
     try:
         app = get_adapter().get_app(None, provider)
     except SocialApp.DoesNotExist:
-        raise DomainError("provider_disabled", f"Sign-in with {provider.title()} is not enabled.", 404) from None
+        raise DomainError(
+            BillingErrorCode.PROVIDER_DISABLED, f"Sign-in with {provider.title()} is not enabled.", 404
+        ) from None
     return [client_id.strip() for client_id in app.client_id.split(",") if client_id.strip()]
 
 
@@ -74,10 +78,12 @@ def verify_id_token(*, provider: str, token: str) -> ProviderIdentity:
     except jwt.PyJWKClientConnectionError as exc:
         logger.warning("%s key set unreachable: %s", label, exc)
         raise IdTokenError(
-            "provider_unavailable", f"{label}'s signing keys could not be fetched; try again shortly.", 502
+            AccountErrorCode.PROVIDER_UNAVAILABLE,
+            f"{label}'s signing keys could not be fetched; try again shortly.",
+            502,
         ) from None
     except jwt.PyJWTError:
-        raise IdTokenError("invalid_token", f"This is not an ID token signed by {label}.") from None
+        raise IdTokenError(AccountErrorCode.INVALID_TOKEN, f"This is not an ID token signed by {label}.") from None
     try:
         claims = jwt.decode(
             token,
@@ -89,15 +95,18 @@ def verify_id_token(*, provider: str, token: str) -> ProviderIdentity:
             options={"require": ["iss", "aud", "exp", "iat", "sub"]},
         )
     except jwt.ExpiredSignatureError:
-        raise IdTokenError("token_expired", f"The {label} ID token has expired; get a new one.") from None
+        raise IdTokenError(
+            AccountErrorCode.TOKEN_EXPIRED, f"The {label} ID token has expired; get a new one."
+        ) from None
     except jwt.InvalidAudienceError:
         raise IdTokenError(
-            "invalid_audience", f"The {label} ID token was issued to another app, not to this service's client id."
+            AccountErrorCode.INVALID_AUDIENCE,
+            f"The {label} ID token was issued to another app, not to this service's client id.",
         ) from None
     except jwt.InvalidIssuerError:
-        raise IdTokenError("invalid_token", f"The ID token was not issued by {label}.") from None
+        raise IdTokenError(AccountErrorCode.INVALID_TOKEN, f"The ID token was not issued by {label}.") from None
     except jwt.PyJWTError as exc:
-        raise IdTokenError("invalid_token", f"The {label} ID token is invalid: {exc}.") from None
+        raise IdTokenError(AccountErrorCode.INVALID_TOKEN, f"The {label} ID token is invalid: {exc}.") from None
     return ProviderIdentity(
         provider=provider,
         uid=str(claims["sub"]),

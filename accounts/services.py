@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.email_addresses import normalize_email, trial_identity_for_email
+from accounts.errors import AccountErrorCode
 from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from tenants.models import Role
 from tenants.services import create_organization, record_audit
 
@@ -22,14 +23,14 @@ logger = logging.getLogger(__name__)
 
 
 class AccountError(DomainError):
-    code = "invalid"
+    code = ApiErrorCode.INVALID
     http_status = 400
 
 
 def validate_locale(locale: str) -> str:
     if locale not in settings.SUPPORTED_LOCALES:
         raise AccountError(
-            "unsupported_locale",
+            AccountErrorCode.UNSUPPORTED_LOCALE,
             f"Unsupported locale {locale!r}; choose one of {', '.join(settings.SUPPORTED_LOCALES)}.",
             extra={"fields": {"locale": [f"Choose one of {', '.join(settings.SUPPORTED_LOCALES)}."]}},
         )
@@ -56,7 +57,7 @@ def register_user(
     validate_locale(locale)
     if email and User.objects.filter(email=email).exists():
         raise AccountError(
-            "email_taken",
+            AccountErrorCode.EMAIL_TAKEN,
             "An account with this e-mail already exists.",
             extra={"fields": {"email": ["An account with this e-mail already exists."]}},
         )
@@ -74,7 +75,7 @@ def register_user(
             validate_password(password, user)
         except ValidationError as exc:
             raise AccountError(
-                "weak_password", " ".join(exc.messages), extra={"fields": {"password": exc.messages}}
+                AccountErrorCode.WEAK_PASSWORD, " ".join(exc.messages), extra={"fields": {"password": exc.messages}}
             ) from None
         user.set_password(password)
     else:
@@ -96,7 +97,7 @@ def register_user(
             _start_tenant(user)
     except IntegrityError:
         raise AccountError(
-            "email_taken",
+            AccountErrorCode.EMAIL_TAKEN,
             "An account with this e-mail already exists.",
             extra={"fields": {"email": ["An account with this e-mail already exists."]}},
         ) from None
@@ -166,7 +167,7 @@ def verify_email_address(*, email: str, actor_label: str) -> User:
     """Support marks an address verified (`manage.py verify_email`)."""
     user = User.objects.filter(email=normalize_email(email)).first()
     if user is None:
-        raise AccountError("not_found", f"No account has the e-mail {email!r}.")
+        raise AccountError(ApiErrorCode.NOT_FOUND, f"No account has the e-mail {email!r}.")
     return mark_email_verified(user=user, email=user.email, actor_label=actor_label)
 
 
@@ -261,12 +262,14 @@ def attach_email(*, user: User, email: str) -> User:
         validate_email(normalized or "")
     except ValidationError:
         raise AccountError(
-            "invalid_email", "Enter a valid e-mail address.", extra={"fields": {"email": ["Enter a valid e-mail."]}}
+            AccountErrorCode.INVALID_EMAIL,
+            "Enter a valid e-mail address.",
+            extra={"fields": {"email": ["Enter a valid e-mail."]}},
         ) from None
     if user.email == normalized:
         return user
     taken = AccountError(
-        "email_taken",
+        AccountErrorCode.EMAIL_TAKEN,
         "An account with this e-mail already exists.",
         extra={"fields": {"email": ["An account with this e-mail already exists."]}},
     )

@@ -14,6 +14,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, transaction
 
+from accounts.errors import AccountErrorCode
 from accounts.models import AuthProvider, User
 from accounts.services import AccountError, normalize_email, register_user, revoke_tokens
 from tenants.services import record_audit
@@ -87,7 +88,7 @@ def sign_in_with_identity(*, identity: ProviderIdentity, locale: str) -> User:
             return connected.user
         logger.info("%s sign-in refused: its address belongs to another account", identity.provider)
         raise AccountError(
-            "email_taken",
+            AccountErrorCode.EMAIL_TAKEN,
             f"An account with this e-mail already exists. Sign in to it with its password and confirm the "
             f"address, then connect {identity.provider.title()} from there.",
             http_status=409,

@@ -18,6 +18,7 @@ from accounts.throttles import AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
+from policy.errors import DenyCode
 
 PROVIDERS = ["google", "apple"]
 
@@ -71,5 +72,5 @@ class SocialLoginView(APIView):
         locale = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         user = sign_in_with_identity(identity=identity, locale=locale)
         if not user.is_active:
-            raise DomainError("user_inactive", "This account is deactivated.", 403)
+            raise DomainError(DenyCode.USER_INACTIVE, "This account is deactivated.", 403)
         return Response(token_pair(user))

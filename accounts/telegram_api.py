@@ -14,6 +14,7 @@ from accounts.throttles import AuthIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
+from policy.errors import DenyCode
 
 
 class TelegramLoginInput(serializers.Serializer):
@@ -51,5 +52,5 @@ class TelegramLoginView(APIView):
         locale = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
         user = get_or_create_telegram_user(telegram_id=login.telegram_id, name=login.name, locale=locale)
         if not user.is_active:
-            raise DomainError("user_inactive", "This account is deactivated.", 403)
+            raise DomainError(DenyCode.USER_INACTIVE, "This account is deactivated.", 403)
         return Response(token_pair(user))

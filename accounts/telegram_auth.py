@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.errors import AccountErrorCode
 from botgeneric.errors import DomainError
 
 CLOCK_SKEW_SECONDS = 60
 
 
 class TelegramAuthError(DomainError):
-    code = "telegram_auth_invalid"
+    code = AccountErrorCode.TELEGRAM_AUTH_INVALID
     http_status = 401
 
 
@@ -46,7 +47,7 @@ def verify_login_widget(
     """Return who signed in, or raise TelegramAuthError (bad signature, stale or malformed payload)."""
     if not bot_token:
         # 404 like a disabled payment provider's webhook: the feature is not here, nothing is broken.
-        raise DomainError("telegram_login_unavailable", "Telegram login is not enabled here.", 404)
+        raise DomainError(AccountErrorCode.TELEGRAM_LOGIN_UNAVAILABLE, "Telegram login is not enabled here.", 404)
     if any(isinstance(value, (dict, list)) or value is None for value in data.values()):
         raise TelegramAuthError(detail="The Telegram login payload is malformed.")
     given_hash = str(data.get("hash", ""))

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
+from accounts.errors import AccountErrorCode
 from accounts.models import User
 
 TOKEN_VERSION_CLAIM = "ver"
@@ -37,7 +38,7 @@ class VersionedJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token) -> User:
         user = super().get_user(validated_token)
         if not is_current(validated_token, user):
-            raise AuthenticationFailed(REVOKED, code="token_not_valid")
+            raise AuthenticationFailed(REVOKED, code=AccountErrorCode.TOKEN_NOT_VALID)
         return user
 
 

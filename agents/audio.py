@@ -11,6 +11,7 @@ import math
 from mutagen.ogg import OggPage
 from mutagen.ogg import error as OggError
 
+from agents.errors import AgentErrorCode
 from botgeneric.errors import DomainError
 
 # Frame size in tenths of a millisecond by TOC configuration number (RFC 6716 §3.1, table 2).
@@ -21,7 +22,7 @@ _TENTHS_OF_MS_PER_SECOND = 10_000
 
 
 class AudioUnreadable(DomainError):
-    code = "audio_unreadable"
+    code = AgentErrorCode.AUDIO_UNREADABLE
     http_status = 400
 
 

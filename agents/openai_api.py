@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.errors import AgentErrorCode
 from agents.models import Agent
 from agents.selectors import with_active_prompt
 from agents.serializers import MAX_INPUT_CHARS
@@ -45,7 +46,7 @@ ERROR_TYPES = {
 
 
 class ModelNotFound(DomainError):
-    code = "model_not_found"
+    code = AgentErrorCode.MODEL_NOT_FOUND
     http_status = 404
 
 
@@ -64,7 +65,7 @@ def openai_exception_handler(exc, context):
         if code == DenyCode.QUOTA_EXCEEDED:
             headers["x-should-retry"] = "false"  # the quota resets with the period, not in seconds
     elif isinstance(exc, exceptions.ValidationError):
-        status, code, extra = 400, "invalid_request_error", {}
+        status, code, extra = 400, AgentErrorCode.INVALID_REQUEST_ERROR.value, {}
         param, message = _first_field_error(exc.detail)
     elif isinstance(exc, exceptions.APIException):
         status, message, extra, param = exc.status_code, str(exc.detail), {}, None

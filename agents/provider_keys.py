@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from agents.errors import AgentErrorCode
 from botgeneric.errors import DomainError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ APP_SECRET_ENV_NAMES = frozenset(
 class ProviderKeyUnavailable(DomainError):
     """The provider's key cannot be used; the call fails rather than borrow another key."""
 
-    code = "provider_key_unavailable"
+    code = AgentErrorCode.PROVIDER_KEY_UNAVAILABLE
     http_status = 503
 
 

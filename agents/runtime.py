@@ -46,6 +46,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
+from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation, LLMProvider, Message, MessageRole, ProviderKind
 from agents.provider_keys import provider_api_key
 from botgeneric.errors import DomainError
@@ -64,17 +65,17 @@ DEMO_WORD = re.compile(r"\S+\s*")
 
 
 class UpstreamError(DomainError):
-    code = "upstream_error"
+    code = AgentErrorCode.UPSTREAM_ERROR
     http_status = 502
 
 
 class UpstreamTimeout(DomainError):
-    code = "upstream_timeout"
+    code = AgentErrorCode.UPSTREAM_TIMEOUT
     http_status = 504
 
 
 class AgentUnavailable(DomainError):
-    code = "agent_unavailable"
+    code = AgentErrorCode.AGENT_UNAVAILABLE
     http_status = 503
 
 
@@ -95,7 +96,7 @@ class ProviderConfig:
 class ContextTooLong(DomainError):
     """Even with every earlier message dropped, the prompt does not fit the version's context budget."""
 
-    code = "context_length_exceeded"
+    code = AgentErrorCode.CONTEXT_LENGTH_EXCEEDED
     http_status = 400
 
 

@@ -3,12 +3,12 @@
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 
 from agents.models import Agent, Conversation, Message
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from policy.errors import DenyCode, PolicyDenied
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ApiErrorCode.NOT_FOUND
     http_status = 404
 
 

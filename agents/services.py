@@ -19,11 +19,12 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from agents import runtime
+from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation
 from agents.selectors import recent_messages
 from agents.tool_loop import ToolLoop
 from agents.tools import ToolContext, run_tool, schemas
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from policy.errors import PolicyDenied
 from policy.services import Access, Grant, authorize, check_access
 from usage import services as usage_services
@@ -67,14 +68,14 @@ class StreamDone:
 
 
 class ConversationMismatch(DomainError):
-    code = "invalid"
+    code = ApiErrorCode.INVALID
     http_status = 400
 
 
 class AnswerNotSaved(DomainError):
     """The provider answered (and was paid) but the answer could not be stored."""
 
-    code = "answer_not_saved"
+    code = AgentErrorCode.ANSWER_NOT_SAVED
     http_status = 500
 
 

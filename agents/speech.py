@@ -14,6 +14,7 @@ from django.db import transaction
 
 from agents import transcription
 from agents.audio import opus_duration_seconds
+from agents.errors import AgentErrorCode
 from agents.models import Agent, ProviderKind
 from agents.runtime import resolve_provider
 from botgeneric.errors import DomainError
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 class AudioTooLong(DomainError):
-    code = "audio_too_long"
+    code = AgentErrorCode.AUDIO_TOO_LONG
     http_status = 400
 
 

@@ -8,17 +8,19 @@ from rest_framework.views import APIView
 
 from billing import serializers as s
 from billing import services
+from billing.errors import BillingErrorCode
 from billing.models import PaymentProvider, WebhookOutcome
 from billing.selectors import account_for, history_for
 from billing.services.webhooks import receive_webhook
 from botgeneric.errors import DomainError
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from botgeneric.pagination import LimitOffsetPagination, limit_offset_parameters
+from tenants.errors import TenantErrorCode
 from tenants.permissions import BillingScope
 
 
 class ForbiddenRole(DomainError):
-    code = "forbidden_role"
+    code = TenantErrorCode.FORBIDDEN_ROLE
     http_status = 403
 
 
@@ -172,7 +174,7 @@ class WebhookView(APIView):
     def post(self, request):
         event = receive_webhook(provider=self.provider, request=request)
         if event.outcome == WebhookOutcome.FAILED:
-            raise DomainError("webhook_failed", "Processing failed; the event is stored and will be retried.", 500)
+            raise DomainError(BillingErrorCode.WEBHOOK_FAILED, http_status=500)
         return Response(s.WebhookOutput({"event_id": event.event_id, "outcome": event.outcome}).data)
 
 

@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 
 
 def exception_handler(exc, context):
@@ -26,7 +26,11 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"code": "invalid", "detail": "Invalid input.", "fields": _field_errors(exc.detail)}
+        response.data = {
+            "code": ApiErrorCode.INVALID.value,
+            "detail": ApiErrorCode.INVALID.label,
+            "fields": _field_errors(exc.detail),
+        }
     elif isinstance(exc, exceptions.APIException):
         code, detail = _code_and_detail(exc)
         body = {"code": code, "detail": detail}

@@ -9,12 +9,15 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
+from botgeneric.errors import ApiErrorCode
+
 API_PREFIX = "/api/"
 OPENAI_PREFIX = "/api/v1/openai/"
 
 
-def _api_error(request, *, status: int, code: str, detail: str) -> JsonResponse:
+def _api_error(request, *, status: int, code: ApiErrorCode, detail: str = "") -> JsonResponse:
     """`{"code", "detail"}`, or OpenAI's `{"error": {...}}` under the OpenAI-compatible endpoint."""
+    code, detail = code.value, detail or code.label
     if request.path.startswith(OPENAI_PREFIX):
         error_type = "api_error" if status >= 500 else "invalid_request_error"
         body = {"error": {"message": detail, "type": error_type, "code": code, "param": None}}
@@ -27,25 +30,25 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
     if not request.path.startswith(API_PREFIX):
         return defaults.bad_request(request, exception, template_name)
     if isinstance(exception, RequestDataTooBig):
-        return _api_error(request, status=413, code="payload_too_large", detail="The request body is too large.")
-    return _api_error(request, status=400, code="bad_request", detail="The request could not be understood.")
+        return _api_error(request, status=413, code=ApiErrorCode.PAYLOAD_TOO_LARGE)
+    return _api_error(request, status=400, code=ApiErrorCode.BAD_REQUEST)
 
 
 def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPLATE_NAME):
     if not request.path.startswith(API_PREFIX):
         return defaults.permission_denied(request, exception, template_name)
-    return _api_error(request, status=403, code="permission_denied", detail="You may not do this.")
+    return _api_error(request, status=403, code=ApiErrorCode.PERMISSION_DENIED)
 
 
 def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
     if not request.path.startswith(API_PREFIX):
         return defaults.page_not_found(request, exception, template_name)
     return _api_error(
-        request, status=404, code="not_found", detail=f"No such endpoint: {request.method} {request.path}"
+        request, status=404, code=ApiErrorCode.NOT_FOUND, detail=f"No such endpoint: {request.method} {request.path}"
     )
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
     if not request.path.startswith(API_PREFIX):
         return defaults.server_error(request, template_name)
-    return _api_error(request, status=500, code="server_error", detail="Something went wrong on our side.")
+    return _api_error(request, status=500, code=ApiErrorCode.SERVER_ERROR)

@@ -12,6 +12,7 @@ from django.conf import settings
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
 from agents import speech
+from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation
 from agents.selectors import access_agent, access_conversation, with_active_prompt
 from billing import selectors as billing_selectors
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 class TelegramChannelError(DomainError):
     """A rule of the chat itself (no agent chosen yet, a stale button), not of the product."""
 
-    code = "telegram_error"
     http_status = 400
 
 
@@ -99,7 +99,7 @@ def choose_agent(*, chat: TelegramChat, agent_id: int) -> TelegramChat:
 
 def _chat_agent(chat: TelegramChat) -> Agent:
     if chat.agent_id is None:
-        raise TelegramChannelError("no_agent", "Choose an agent first.")
+        raise TelegramChannelError(AgentErrorCode.NO_AGENT)
     return with_active_prompt(Agent.objects.filter(pk=chat.agent_id)).get()
 
 

@@ -1,17 +1,27 @@
-"""Everything the bot says, in the user's language. Error codes from the services become words here.
+"""Everything the bot says, in the user's language. Error codes from the services become words here
+(ERROR_TEXTS: every registered code, in English and Russian, as a test checks).
 
 Each function takes the locale explicitly and renders under `translation.override`, so a reply is
 in the language of the user it is for, whatever language the worker process runs in.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from botgeneric.errors import DomainError
+from accounts.errors import AccountErrorCode
+from agents.errors import AgentErrorCode
+from billing.errors import BillingErrorCode
+from botgeneric.errors import ApiErrorCode, DomainError, ErrorCode
+from deployments.errors import DeploymentErrorCode
 from policy.errors import DenyCode
+from prompts.errors import PromptErrorCode
+from tenants.errors import TenantErrorCode
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 
@@ -265,65 +275,167 @@ def apology(*, locale: str) -> str:
         return _("Sorry, something went wrong on our side. Please try again.")
 
 
+def _quota_exceeded(error: DomainError) -> str:
+    extra = error.extra
+    return (
+        _("You have used all %(metric)s of your plan for this period (%(used)s of %(limit)s).")
+        % {
+            "metric": metric_word(extra.get("metric", "requests")),
+            "used": extra.get("used", "?"),
+            "limit": extra.get("limit", "?"),
+        }
+        + " "
+        + _("The quota resets on %(when)s. Upgrade now with /subscribe.") % {"when": _when(extra.get("resets_at"))}
+    )
+
+
+def _agent_not_in_plan(error: DomainError) -> str:
+    plans = [plan["name"] for plan in error.extra.get("upgrade_plans", [])]
+    text = _("This agent is not included in your plan.")
+    if plans:
+        text += " " + _("It is included in: %(plans)s. Upgrade with /subscribe.") % {"plans": ", ".join(plans)}
+    return text + " " + _("Or choose another agent with /agents.")
+
+
+def _email_unverified(error: DomainError) -> str:
+    return _(
+        "Your trial allows %(limit)s requests until your e-mail address is verified. Open the link we "
+        "e-mailed you; the website's e-mail settings can send a new one."
+    ) % {"limit": error.extra.get("limit", "?")}
+
+
+def _rate_limited(error: DomainError) -> str:
+    return _("You are sending messages too fast. Please wait %(seconds)s seconds and try again.") % {
+        "seconds": error.extra.get("retry_after", 60)
+    }
+
+
+# Codes the bot's own flows never raise (API authentication, webhooks, operator settings) share a few
+# plain sentences, so whatever reaches a chat is still said in the user's language.
+_DID_NOT_WORK = gettext_lazy("Sorry, that did not work. Please try again.")
+_OUR_FAULT = gettext_lazy("Sorry, something went wrong on our side. Please try again.")
+_NOT_ALLOWED = gettext_lazy("Sorry, you may not do this.")
+_SIGN_IN_AGAIN = gettext_lazy("Sorry, your sign-in did not work. Please sign in on the website again.")
+_PAYMENTS_OFF = gettext_lazy("Payments are not available right now. Please try again later.")
+_PAYMENT_FAILED = gettext_lazy("The payment service failed. Nothing was charged; please try again later.")
+_BUSY = gettext_lazy("Your subscription is being changed right now. Please try again in a moment.")
+
+ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
+    DenyCode.USER_INACTIVE: gettext_lazy("Your account is deactivated. Please contact support."),
+    DenyCode.AGENT_NOT_FOUND: gettext_lazy("This agent is no longer available. Choose another one with /agents."),
+    DenyCode.NO_SUBSCRIPTION: gettext_lazy("You have no subscription. Choose a plan with /subscribe."),
+    DenyCode.SUBSCRIPTION_INACTIVE: gettext_lazy("Your subscription is not active. Renew it with /subscribe."),
+    DenyCode.AGENT_NOT_IN_PLAN: _agent_not_in_plan,
+    DenyCode.CHANNEL_NOT_ALLOWED: gettext_lazy("Your plan does not include the Telegram bot. Upgrade with /subscribe."),
+    DenyCode.FEATURE_NOT_IN_PLAN: gettext_lazy(
+        "Your plan does not include this feature. See the plans with /subscribe."
+    ),
+    DenyCode.RATE_LIMITED: _rate_limited,
+    DenyCode.QUOTA_EXCEEDED: _quota_exceeded,
+    DenyCode.EMAIL_UNVERIFIED: _email_unverified,
+    AgentErrorCode.UPSTREAM_ERROR: gettext_lazy(
+        "The AI service failed to answer. You were not charged; please try again."
+    ),
+    AgentErrorCode.UPSTREAM_TIMEOUT: gettext_lazy(
+        "The AI service took too long to answer. You were not charged; please try again."
+    ),
+    AgentErrorCode.AGENT_UNAVAILABLE: gettext_lazy(
+        "This agent is not available right now. Try again later or choose another: /agents"
+    ),
+    AgentErrorCode.PROVIDER_KEY_UNAVAILABLE: gettext_lazy(
+        "The AI service is not available right now. Please try again later."
+    ),
+    AgentErrorCode.ANSWER_NOT_SAVED: _OUR_FAULT,
+    AgentErrorCode.AUDIO_UNREADABLE: gettext_lazy(
+        "Sorry, I could not read this voice message. Please record it again."
+    ),
+    AgentErrorCode.AUDIO_TOO_LONG: gettext_lazy("Sorry, this voice message is too long. Please send a shorter one."),
+    AgentErrorCode.CONTEXT_LENGTH_EXCEEDED: gettext_lazy(
+        "This message is too long for the agent. Please send a shorter one, or start over with /new."
+    ),
+    AgentErrorCode.NO_AGENT: gettext_lazy("Choose an agent first: /agents"),
+    AgentErrorCode.MODEL_NOT_FOUND: gettext_lazy("This agent is no longer available. Choose another one with /agents."),
+    AgentErrorCode.INVALID_REQUEST_ERROR: _DID_NOT_WORK,
+    PromptErrorCode.MISSING_VARIABLE: gettext_lazy(
+        "This agent needs details a chat message cannot give. Please use it on the website."
+    ),
+    PromptErrorCode.INVALID_TEMPLATE: _OUR_FAULT,
+    PromptErrorCode.VERSION_IMMUTABLE: _NOT_ALLOWED,
+    PromptErrorCode.INVALID_VERSION: _DID_NOT_WORK,
+    BillingErrorCode.UNKNOWN_PLAN: gettext_lazy("This plan is not available. Choose one with /subscribe."),
+    BillingErrorCode.PROVIDER_DISABLED: _PAYMENTS_OFF,
+    BillingErrorCode.PROVIDER_NOT_SUPPORTED: gettext_lazy(
+        "This payment method cannot do this. Choose another plan with /subscribe."
+    ),
+    BillingErrorCode.CURRENCY_NOT_OFFERED: gettext_lazy(
+        "This plan cannot be paid this way. Choose another plan with /subscribe."
+    ),
+    BillingErrorCode.ALREADY_SUBSCRIBED: gettext_lazy("You are already on this plan. /plan shows its status."),
+    BillingErrorCode.NOT_SUBSCRIBED: gettext_lazy("You have no subscription. Choose a plan with /subscribe."),
+    BillingErrorCode.NOT_RESUMABLE: gettext_lazy("Your subscription is not set to end; nothing to resume."),
+    BillingErrorCode.NOT_TRIALING: _NOT_ALLOWED,
+    BillingErrorCode.INVALID_PERIODS: _DID_NOT_WORK,
+    BillingErrorCode.PLAN_NOT_PRICED: gettext_lazy("This plan cannot be bought. Choose another one with /subscribe."),
+    BillingErrorCode.BUSY: _BUSY,
+    BillingErrorCode.CHANGED_MEANWHILE: _BUSY,
+    BillingErrorCode.PROVIDER_ERROR: _PAYMENT_FAILED,
+    BillingErrorCode.PROVIDER_TIMEOUT: gettext_lazy(
+        "The payment service did not answer in time. Nothing was charged; please try again."
+    ),
+    BillingErrorCode.PAYMENT_NOT_FOUND: _PAYMENT_FAILED,
+    BillingErrorCode.WEBHOOK_REJECTED: _OUR_FAULT,
+    BillingErrorCode.INVALID_SIGNATURE: _OUR_FAULT,
+    BillingErrorCode.INVALID_PAYLOAD: _OUR_FAULT,
+    BillingErrorCode.UNTRUSTED_SOURCE: _OUR_FAULT,
+    BillingErrorCode.EVENT_REFUSED: _OUR_FAULT,
+    BillingErrorCode.WEBHOOK_FAILED: _OUR_FAULT,
+    TenantErrorCode.FORBIDDEN_ROLE: gettext_lazy(
+        "Only the organization's owner or an admin can change the plan or payments."
+    ),
+    TenantErrorCode.SESSION_REQUIRED: _NOT_ALLOWED,
+    TenantErrorCode.INSUFFICIENT_SCOPE: _NOT_ALLOWED,
+    TenantErrorCode.INVALID_API_KEY: _SIGN_IN_AGAIN,
+    AccountErrorCode.INVALID_CREDENTIALS: _SIGN_IN_AGAIN,
+    AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS: _SIGN_IN_AGAIN,
+    AccountErrorCode.EMAIL_TAKEN: gettext_lazy(
+        "This e-mail belongs to another account. Sign in there, or send /register with another address."
+    ),
+    AccountErrorCode.INVALID_EMAIL: gettext_lazy(
+        "That does not look like an e-mail address. Example: /register you@example.com"
+    ),
+    AccountErrorCode.WEAK_PASSWORD: _DID_NOT_WORK,
+    AccountErrorCode.UNSUPPORTED_LOCALE: gettext_lazy("This language is not supported."),
+    AccountErrorCode.TOKEN_NOT_VALID: _SIGN_IN_AGAIN,
+    AccountErrorCode.BAD_AUTHORIZATION_HEADER: _SIGN_IN_AGAIN,
+    AccountErrorCode.USER_NOT_FOUND: _SIGN_IN_AGAIN,
+    AccountErrorCode.PASSWORD_CHANGED: _SIGN_IN_AGAIN,
+    AccountErrorCode.PROVIDER_UNAVAILABLE: _SIGN_IN_AGAIN,
+    AccountErrorCode.INVALID_TOKEN: _SIGN_IN_AGAIN,
+    AccountErrorCode.TOKEN_EXPIRED: _SIGN_IN_AGAIN,
+    AccountErrorCode.INVALID_AUDIENCE: _SIGN_IN_AGAIN,
+    AccountErrorCode.TELEGRAM_LOGIN_UNAVAILABLE: _SIGN_IN_AGAIN,
+    AccountErrorCode.TELEGRAM_AUTH_INVALID: _SIGN_IN_AGAIN,
+    DeploymentErrorCode.BOT_IN_USE: _NOT_ALLOWED,
+    DeploymentErrorCode.TELEGRAM_ERROR: _OUR_FAULT,
+    DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE: gettext_lazy("This assistant cannot answer right now."),
+    ApiErrorCode.INVALID: _DID_NOT_WORK,
+    ApiErrorCode.BAD_REQUEST: _DID_NOT_WORK,
+    ApiErrorCode.PAYLOAD_TOO_LARGE: _DID_NOT_WORK,
+    ApiErrorCode.PARSE_ERROR: _DID_NOT_WORK,
+    ApiErrorCode.NOT_AUTHENTICATED: _SIGN_IN_AGAIN,
+    ApiErrorCode.AUTHENTICATION_FAILED: _SIGN_IN_AGAIN,
+    ApiErrorCode.PERMISSION_DENIED: _NOT_ALLOWED,
+    ApiErrorCode.NOT_FOUND: gettext_lazy("This is no longer available."),
+    ApiErrorCode.METHOD_NOT_ALLOWED: _DID_NOT_WORK,
+    ApiErrorCode.NOT_ACCEPTABLE: _DID_NOT_WORK,
+    ApiErrorCode.UNSUPPORTED_MEDIA_TYPE: _DID_NOT_WORK,
+    ApiErrorCode.THROTTLED: gettext_lazy("You are sending messages too fast. Please wait a minute and try again."),
+    ApiErrorCode.SERVER_ERROR: _OUR_FAULT,
+}
+
+
 def for_error(error: DomainError, *, locale: str) -> str:
     """Turn a service error code (policy denials, upstream failures, account errors) into words."""
     with translation.override(locale):
-        extra = error.extra
-        code = error.code
-        if code == DenyCode.QUOTA_EXCEEDED:
-            return (
-                _("You have used all %(metric)s of your plan for this period (%(used)s of %(limit)s).")
-                % {
-                    "metric": metric_word(extra.get("metric", "requests")),
-                    "used": extra.get("used", "?"),
-                    "limit": extra.get("limit", "?"),
-                }
-                + " "
-                + _("The quota resets on %(when)s. Upgrade now with /subscribe.")
-                % {"when": _when(extra.get("resets_at"))}
-            )
-        if code == DenyCode.AGENT_NOT_IN_PLAN:
-            plans = [plan["name"] for plan in extra.get("upgrade_plans", [])]
-            text = _("This agent is not included in your plan.")
-            if plans:
-                text += " " + _("It is included in: %(plans)s. Upgrade with /subscribe.") % {"plans": ", ".join(plans)}
-            return text + " " + _("Or choose another agent with /agents.")
-        if code == DenyCode.EMAIL_UNVERIFIED:
-            return _(
-                "Your trial allows %(limit)s requests until your e-mail address is verified. Open the link we "
-                "e-mailed you; the website's e-mail settings can send a new one."
-            ) % {"limit": extra.get("limit", "?")}
-        if code == DenyCode.RATE_LIMITED:
-            return _("You are sending messages too fast. Please wait %(seconds)s seconds and try again.") % {
-                "seconds": extra.get("retry_after", 60)
-            }
-        messages = {
-            DenyCode.USER_INACTIVE: _("Your account is deactivated. Please contact support."),
-            DenyCode.AGENT_NOT_FOUND: _("This agent is no longer available. Choose another one with /agents."),
-            DenyCode.NO_SUBSCRIPTION: _("You have no subscription. Choose a plan with /subscribe."),
-            DenyCode.SUBSCRIPTION_INACTIVE: _("Your subscription is not active. Renew it with /subscribe."),
-            DenyCode.CHANNEL_NOT_ALLOWED: _("Your plan does not include the Telegram bot. Upgrade with /subscribe."),
-            "upstream_error": _("The AI service failed to answer. You were not charged; please try again."),
-            "upstream_timeout": _("The AI service took too long to answer. You were not charged; please try again."),
-            "missing_variable": _("This agent needs details a chat message cannot give. Please use it on the website."),
-            "no_agent": _("Choose an agent first: /agents"),
-            "audio_unreadable": _("Sorry, I could not read this voice message. Please record it again."),
-            "audio_too_long": _("Sorry, this voice message is too long. Please send a shorter one."),
-            "provider_key_unavailable": _("The AI service is not available right now. Please try again later."),
-            "agent_unavailable": _("This agent is not available right now. Try again later or choose another: /agents"),
-            "email_taken": _(
-                "This e-mail belongs to another account. Sign in there, or send /register with another address."
-            ),
-            "invalid_email": _("That does not look like an e-mail address. Example: /register you@example.com"),
-            "unsupported_locale": _("This language is not supported."),
-            "unknown_plan": _("This plan is not available. Choose one with /subscribe."),
-            "provider_disabled": _("Payments are not available right now. Please try again later."),
-            "currency_not_offered": _("This plan cannot be paid this way. Choose another plan with /subscribe."),
-            "already_subscribed": _("You are already on this plan. /plan shows its status."),
-            "forbidden_role": _("Only the organization's owner or an admin can change the plan or payments."),
-            "plan_not_priced": _("This plan cannot be bought. Choose another one with /subscribe."),
-            "provider_error": _("The payment service failed. Nothing was charged; please try again later."),
-            "provider_timeout": _("The payment service did not answer in time. Nothing was charged; please try again."),
-            "billing_busy": _("Your subscription is being changed right now. Please try again in a moment."),
-        }
-        return messages.get(code) or _("Sorry, that did not work (%(code)s).") % {"code": code}
+        text = ERROR_TEXTS[error.code]
+        return str(text(error) if callable(text) else text)

@@ -20,6 +20,7 @@ from agents.services import StreamDone, TextDelta, invoke_stream
 from agents.tools import ToolContext
 from botgeneric.errors import DomainError
 from deployments import owner_notices, selectors, services
+from deployments.errors import DeploymentErrorCode
 from deployments.models import Contact, Deployment
 from policy.errors import DenyCode, PolicyDenied
 
@@ -39,7 +40,7 @@ NOTICE_SECONDS = 24 * 3600
 
 
 class DeploymentUnavailable(DomainError):
-    code = "deployment_unavailable"
+    code = DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE
     http_status = 503
 
 

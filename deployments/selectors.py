@@ -7,13 +7,13 @@ from django.db.models import Count, Max, Prefetch, QuerySet
 from accounts.models import User
 from agents.models import Conversation, Message
 from agents.selectors import recent_messages
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from deployments.models import Contact, Deployment, DeploymentStatus
 from tenants.models import Role
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ApiErrorCode.NOT_FOUND
     http_status = 404
 
 

@@ -15,11 +15,13 @@ from agents.models import Agent, Conversation
 from agents.provider_keys import field_encryption
 from agents.selectors import access_agent
 from botgeneric.channels import Channel
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from deployments import bot_api
+from deployments.errors import DeploymentErrorCode
 from deployments.models import Contact, Deployment, DeploymentChannel, DeploymentStatus
 from deployments.selectors import principal
 from policy.services import check_access, require_feature
+from tenants.errors import TenantErrorCode
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -32,18 +34,20 @@ MAX_ORIGINS = 20
 
 
 class DeploymentError(DomainError):
-    code = "invalid"
+    code = ApiErrorCode.INVALID
     http_status = 400
 
 
 def _invalid(field: str, reason: str) -> DeploymentError:
-    return DeploymentError("invalid", reason, 400, {"fields": {field: [reason]}})
+    return DeploymentError(ApiErrorCode.INVALID, reason, 400, {"fields": {field: [reason]}})
 
 
 def _require_manager(actor) -> None:
     """Owners and admins of the organization manage its deployments; operators (staff) from the console."""
     if not (getattr(actor, "can_manage_organization", False) or getattr(actor, "is_staff", False)):
-        raise DomainError("forbidden_role", "Only the organization's owner or an admin can manage deployments.", 403)
+        raise DomainError(
+            TenantErrorCode.FORBIDDEN_ROLE, "Only the organization's owner or an admin can manage deployments.", 403
+        )
 
 
 def encrypt_bot_token(token: str) -> str:
@@ -151,7 +155,9 @@ def create_deployment(
                 after=_audit_state(deployment),
             )
     except IntegrityError:
-        raise DomainError("bot_in_use", "This bot is already deployed; delete that deployment first.", 409) from None
+        raise DomainError(
+            DeploymentErrorCode.BOT_IN_USE, "This bot is already deployed; delete that deployment first.", 409
+        ) from None
     if token:
         try:
             bot_api.set_webhook(token, url=webhook_url(webhook_base_url, deployment), secret=deployment.webhook_secret)
@@ -167,7 +173,9 @@ def create_deployment(
                     after={"reason": "webhook refused"},
                 )
                 deployment.delete()
-            raise DomainError("telegram_error", "Telegram refused to connect the bot; try again.", 502) from None
+            raise DomainError(
+                DeploymentErrorCode.TELEGRAM_ERROR, "Telegram refused to connect the bot; try again.", 502
+            ) from None
     logger.info("deployment %s created org=%s channel=%s", deployment.pk, deployment.organization_id, channel)
     return deployment
 
@@ -182,7 +190,9 @@ def _verified_bot(token: str) -> bot_api.BotIdentity:
     except bot_api.BotApiError as error:
         if error.status in (401, 404):
             raise _invalid("telegram_bot_token", "Telegram does not know this token.") from None
-        raise DomainError("telegram_error", "Telegram could not check the token; try again.", 502) from None
+        raise DomainError(
+            DeploymentErrorCode.TELEGRAM_ERROR, "Telegram could not check the token; try again.", 502
+        ) from None
 
 
 def _audit_state(deployment: Deployment) -> dict:
@@ -213,7 +223,9 @@ def update_deployment(
         if status == DeploymentStatus.ACTIVE and deployment.status != DeploymentStatus.ACTIVE:
             member = principal(deployment=deployment)
             if member is None:
-                raise DomainError("deployment_unavailable", "The organization has no active owner.", 409)
+                raise DomainError(
+                    DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE, "The organization has no active owner.", 409
+                )
             _check_entitled(member=member, agent=deployment.agent, channel=deployment.channel)
         deployment.status = status
     if allowed_origins is not None:

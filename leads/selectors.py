@@ -2,12 +2,12 @@
 
 from django.db.models import QuerySet
 
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from leads.models import Lead, LeadWatcher
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ApiErrorCode.NOT_FOUND
     http_status = 404
 
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from deployments.models import Contact
 from leads.models import OPEN_STATUSES, Lead, LeadStatus, LeadWatcher
+from tenants.errors import TenantErrorCode
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def register_lead(
     with transaction.atomic():
         contact = Contact.objects.select_for_update().filter(pk=contact_id, organization_id=organization_id).first()
         if contact is None:
-            raise DomainError("not_found", "Contact not found.", 404)
+            raise DomainError(ApiErrorCode.NOT_FOUND, "Contact not found.", 404)
         lead = (
             Lead.objects.filter(
                 contact=contact, status__in=OPEN_STATUSES, created_at__gte=timezone.now() - DEDUP_WINDOW
@@ -98,7 +99,7 @@ def set_watching(*, user, watching: bool) -> bool:
     """An owner or admin asks to be told of new leads too (owners always are), or stops."""
     if watching:
         if not user.can_manage_organization:
-            raise DomainError("forbidden_role", "Only owners and admins are told of new leads.", 403)
+            raise DomainError(TenantErrorCode.FORBIDDEN_ROLE, "Only owners and admins are told of new leads.", 403)
         LeadWatcher.objects.get_or_create(user=user)
     else:
         LeadWatcher.objects.filter(user=user).delete()

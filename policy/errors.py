@@ -1,11 +1,9 @@
 """Deny codes of SPEC §5, in the order authorize() checks them."""
 
-from django.db import models
-
-from botgeneric.errors import DomainError
+from botgeneric.errors import DomainError, ErrorCode
 
 
-class DenyCode(models.TextChoices):
+class DenyCode(ErrorCode):
     USER_INACTIVE = "user_inactive", "User is inactive"
     AGENT_NOT_FOUND = "agent_not_found", "Agent not found"
     NO_SUBSCRIPTION = "no_subscription", "No subscription"
@@ -36,4 +34,4 @@ class PolicyDenied(DomainError):
     """authorize() said no. `extra` carries what a channel needs to explain it in words."""
 
     def __init__(self, code: DenyCode, detail: str = "", extra: dict | None = None):
-        super().__init__(code=str(code), detail=detail or code.label, http_status=DENY_STATUS[code], extra=extra)
+        super().__init__(code=code, detail=detail or code.label, http_status=DENY_STATUS[code], extra=extra)

@@ -1,11 +1,9 @@
 """Errors of prompt management; channels and the admin turn the codes into words."""
 
-from django.db import models
-
-from botgeneric.errors import DomainError
+from botgeneric.errors import DomainError, ErrorCode
 
 
-class PromptErrorCode(models.TextChoices):
+class PromptErrorCode(ErrorCode):
     INVALID_TEMPLATE = "invalid_template", "Invalid template"
     MISSING_VARIABLE = "missing_variable", "Missing variable"
     VERSION_IMMUTABLE = "version_immutable", "Version is immutable"
@@ -15,5 +13,5 @@ class PromptErrorCode(models.TextChoices):
 class PromptError(DomainError):
     """A prompt rule said no (bad template, missing variable, edit of a published version)."""
 
-    code = PromptErrorCode.INVALID_TEMPLATE.value
+    code = PromptErrorCode.INVALID_TEMPLATE
     http_status = 400

@@ -106,7 +106,7 @@ class PromptVersion(models.Model):
                 ]
                 if changed:
                     raise PromptError(
-                        PromptErrorCode.VERSION_IMMUTABLE.value,
+                        PromptErrorCode.VERSION_IMMUTABLE,
                         f"Version {self.version} is {stored['status']} and cannot be changed "
                         f"({', '.join(changed)}); duplicate it as a new draft instead.",
                         409,

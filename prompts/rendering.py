@@ -17,7 +17,7 @@ REQUIRED_PLACEHOLDER = "input"
 
 def _invalid(reason: str) -> PromptError:
     return PromptError(
-        PromptErrorCode.INVALID_TEMPLATE.value,
+        PromptErrorCode.INVALID_TEMPLATE,
         f"Invalid template: {reason}",
         400,
         {"fields": {"template": [reason]}},
@@ -76,7 +76,7 @@ def render(template: str, *, input: str, variables: Mapping[str, Any] | None = N
             continue
         if name not in values or values[name] is None:
             raise PromptError(
-                PromptErrorCode.MISSING_VARIABLE.value,
+                PromptErrorCode.MISSING_VARIABLE,
                 f"The variable {name!r} is required by this agent's prompt.",
                 400,
                 {"variable": name},

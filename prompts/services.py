@@ -22,7 +22,7 @@ TEMPERATURE_MAX = Decimal("2")
 
 
 def _invalid(field: str, reason: str) -> PromptError:
-    return PromptError(PromptErrorCode.INVALID_VERSION.value, reason, 400, {"fields": {field: [reason]}})
+    return PromptError(PromptErrorCode.INVALID_VERSION, reason, 400, {"fields": {field: [reason]}})
 
 
 def clean_content(changes: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def update_draft(*, version: PromptVersion, actor=None, **changes: Any) -> Promp
         locked = _lock_version(version)
         if locked.status != Status.DRAFT:
             raise PromptError(
-                PromptErrorCode.VERSION_IMMUTABLE.value,
+                PromptErrorCode.VERSION_IMMUTABLE,
                 f"Version {locked.version} of {locked.agent} is {locked.status} and cannot be edited; "
                 "duplicate it as a new draft instead.",
                 409,

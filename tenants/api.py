@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from tenants import serializers as s
+from tenants.errors import TenantErrorCode
 from tenants.models import ApiKey
 from tenants.selectors import access_api_key, api_keys_for
 from tenants.services import create_api_key, revoke_api_key
@@ -18,7 +19,7 @@ class SignedInPerson(permissions.BasePermission):
     """Keys are managed by a person: a leaked key must not be able to mint or revoke keys."""
 
     message = "Managing API keys needs a signed-in user, not an API key."
-    code = "session_required"
+    code = TenantErrorCode.SESSION_REQUIRED
 
     def has_permission(self, request, view):
         return not isinstance(request.auth, ApiKey)
@@ -26,7 +27,7 @@ class SignedInPerson(permissions.BasePermission):
 
 class CanManageOrganization(permissions.BasePermission):
     message = "Only the organization's owner or an admin can manage API keys."
-    code = "forbidden_role"
+    code = TenantErrorCode.FORBIDDEN_ROLE
 
     def has_permission(self, request, view):
         return bool(request.user.organization_id and request.user.can_manage_organization)

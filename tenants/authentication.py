@@ -2,6 +2,7 @@
 
 from rest_framework import authentication, exceptions
 
+from tenants.errors import TenantErrorCode
 from tenants.selectors import api_key_from_secret, api_key_principal
 from tenants.services import mark_api_key_used
 
@@ -38,12 +39,12 @@ def authenticate_api_key(secret: str):
     """(user, key) for an active key; 401 for anything else, including a key revoked a moment ago."""
     key = api_key_from_secret(secret)
     if key is None:
-        raise exceptions.AuthenticationFailed("Invalid or revoked API key.", code="invalid_api_key")
+        raise exceptions.AuthenticationFailed("Invalid or revoked API key.", code=TenantErrorCode.INVALID_API_KEY)
     user = api_key_principal(key)
     if user is None:
         raise exceptions.AuthenticationFailed(
             "The key's creator is no longer an active member of the organization; create a new key.",
-            code="invalid_api_key",
+            code=TenantErrorCode.INVALID_API_KEY,
         )
     mark_api_key_used(key=key)
     return user, key

@@ -7,11 +7,12 @@ checked elsewhere. A key lacking the scope gets 403 `insufficient_scope`.
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from botgeneric.errors import DomainError
+from tenants.errors import TenantErrorCode
 from tenants.models import ApiKey, ApiKeyScope
 
 
 class InsufficientScope(DomainError):
-    code = "insufficient_scope"
+    code = TenantErrorCode.INSUFFICIENT_SCOPE
     http_status = 403
 
 

@@ -4,13 +4,13 @@ import hmac
 
 from django.db.models import Case, IntegerField, QuerySet, When
 
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from tenants.models import ApiKey, AuditEvent, Role
 from tenants.services import API_KEY_PREFIX, hash_api_key
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ApiErrorCode.NOT_FOUND
     http_status = 404
 
 

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
+from tenants.errors import TenantErrorCode
 from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKey, ApiKeyScope, AuditEvent, Organization
 
 API_KEY_PREFIX = "bg_"
@@ -65,7 +66,9 @@ def create_api_key(
     """
     name = (name or "").strip()
     if not name:
-        raise DomainError("invalid", "The key needs a name.", 400, {"fields": {"name": ["This field is required."]}})
+        raise DomainError(
+            ApiErrorCode.INVALID, "The key needs a name.", 400, {"fields": {"name": ["This field is required."]}}
+        )
     scopes = _valid_scopes(scopes, actor=actor)
     prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -93,14 +96,14 @@ def _valid_scopes(scopes, *, actor) -> list[str]:
     unknown = [scope for scope in chosen if scope not in ApiKeyScope.values]
     if unknown:
         raise DomainError(
-            "invalid",
+            ApiErrorCode.INVALID,
             f"Unknown scope {unknown[0]!r}.",
             400,
             {"fields": {"scopes": [f"Choose from {', '.join(ApiKeyScope.values)}."]}},
         )
     if ApiKeyScope.BILLING in chosen and getattr(actor, "role", None) != "owner":
         raise DomainError(
-            "forbidden_role",
+            TenantErrorCode.FORBIDDEN_ROLE,
             "Only the organization's owner can create a key with the billing scope.",
             403,
             {"fields": {"scopes": ["The billing scope needs the owner."]}},

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from billing.errors import BillingErrorCode
 from botgeneric.errors import DomainError
 
 if TYPE_CHECKING:
@@ -24,35 +25,35 @@ if TYPE_CHECKING:
 class ProviderError(DomainError):
     """The provider's API failed or refused; nothing was charged or changed on our side."""
 
-    code = "provider_error"
+    code = BillingErrorCode.PROVIDER_ERROR
     http_status = 502
 
 
 class ProviderTimeout(ProviderError):
     """The provider did not answer within PROVIDER_HTTP_TIMEOUT_SECONDS."""
 
-    code = "provider_timeout"
+    code = BillingErrorCode.PROVIDER_TIMEOUT
     http_status = 504
 
 
 class PaymentNotFound(ProviderError):
     """The provider says the payment does not exist (a forged or mistaken notification)."""
 
-    code = "payment_not_found"
+    code = BillingErrorCode.PAYMENT_NOT_FOUND
     http_status = 404
 
 
 class WebhookRejected(DomainError):
     """A webhook that failed verification (signature, timestamp, source IP); it is never stored."""
 
-    code = "webhook_rejected"
+    code = BillingErrorCode.WEBHOOK_REJECTED
     http_status = 400
 
 
 class EventRefused(DomainError):
     """A verified event we will not apply (amount or currency not our price, unknown price…); it is flagged."""
 
-    code = "event_refused"
+    code = BillingErrorCode.EVENT_REFUSED
     http_status = 200
 
     def __init__(self, account: BillingAccount | None, reason: str):

@@ -23,6 +23,7 @@ from paddle_billing.Resources.Subscriptions.Operations.Update import Subscriptio
 from paddle_billing.Resources.Transactions.Operations import CreateTransaction
 from paddle_billing.Resources.Transactions.Operations.Create import TransactionCreateItem
 
+from billing.errors import BillingErrorCode
 from billing.models import AccountStatus, PaymentProvider, PaymentStatus, PlanPrice
 from billing.providers.base import (
     BilledItem,
@@ -186,14 +187,16 @@ class PaddleBackend(PaymentBackend):
             # The SDK raises ConnectionRefusedError for a signature that fails the HMAC check.
             valid = False
         if not valid:
-            raise WebhookRejected("invalid_signature", "Paddle-Signature is missing, wrong or too old.", 400)
+            raise WebhookRejected(
+                BillingErrorCode.INVALID_SIGNATURE, "Paddle-Signature is missing, wrong or too old.", 400
+            )
         try:
             payload = json.loads(request.body)
             return VerifiedEvent(
                 event_id=str(payload["event_id"]), event_type=str(payload["event_type"]), payload=payload
             )
         except (ValueError, KeyError, TypeError):
-            raise WebhookRejected("invalid_payload", "Not a Paddle notification.", 400) from None
+            raise WebhookRejected(BillingErrorCode.INVALID_PAYLOAD, "Not a Paddle notification.", 400) from None
 
     def read_event(self, event) -> PaymentReport | SubscriptionReport | None:
         """The signed body is the report (Paddle notifications are trusted by their signature)."""

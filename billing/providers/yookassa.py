@@ -19,6 +19,7 @@ from yookassa import Payment as YooPayment
 from yookassa.client import ApiClient
 from yookassa.domain.exceptions import ApiError, NotFoundError
 
+from billing.errors import BillingErrorCode
 from billing.models import BillingAccount, PaymentProvider, PaymentStatus, Plan
 from billing.providers.base import (
     Checkout,
@@ -202,13 +203,15 @@ class YooKassaBackend(PaymentBackend):
         address = client_ip(request)
         if not is_trusted_ip(address):
             logger.warning("yookassa notification from untrusted address %r refused", address)
-            raise WebhookRejected("untrusted_source", "Notifications are accepted only from YooKassa.", 403)
+            raise WebhookRejected(
+                BillingErrorCode.UNTRUSTED_SOURCE, "Notifications are accepted only from YooKassa.", 403
+            )
         try:
             payload = json.loads(request.body)
             event_type = str(payload["event"])
             object_id = str(payload["object"]["id"])
         except (ValueError, KeyError, TypeError):
-            raise WebhookRejected("invalid_payload", "Not a YooKassa notification.", 400) from None
+            raise WebhookRejected(BillingErrorCode.INVALID_PAYLOAD, "Not a YooKassa notification.", 400) from None
         # YooKassa notifications have no id of their own; one event per object is what it sends.
         return VerifiedEvent(event_id=f"{event_type}:{object_id}", event_type=event_type, payload=payload)
 

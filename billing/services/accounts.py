@@ -15,6 +15,7 @@ from django.db import OperationalError, connection, transaction
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Plan
 from billing.periods import add_interval
+from tenants.errors import TenantErrorCode
 from tenants.models import Organization
 from tenants.services import record_audit
 
@@ -55,7 +56,7 @@ def check_can_manage(*, actor, organization: Organization) -> None:
         return
     if actor.organization_id != organization.pk or not actor.can_manage_organization:
         raise BillingError(
-            BillingErrorCode.FORBIDDEN_ROLE,
+            TenantErrorCode.FORBIDDEN_ROLE,
             "Only the organization's owner or an admin can manage billing.",
             http_status=403,
         )

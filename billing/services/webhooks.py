@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from background.queue import enqueue
+from billing.errors import BillingErrorCode
 from billing.models import WebhookEvent, WebhookOutcome
 from billing.providers import BACKENDS, get_backend
 from billing.providers.base import EventRefused, PaymentNotFound, VerifiedEvent, WebhookRejected
@@ -40,7 +41,7 @@ def receive_webhook(*, provider: str, request) -> WebhookEvent:
     """Verify the request came from `provider`, store it, and process it unless it already was."""
     backend = get_backend(provider)
     if backend is None or not backend.is_configured():
-        raise WebhookRejected("provider_disabled", f"{provider} is not enabled here.", 404)
+        raise WebhookRejected(BillingErrorCode.PROVIDER_DISABLED, f"{provider} is not enabled here.", 404)
     verified = backend.verify_webhook(request)
     event = _store(provider, verified)
     if event.outcome not in FINAL_OUTCOMES:
