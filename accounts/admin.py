@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TrialClaim, User
-from accounts.services import change_password, set_active
+from accounts.services import change_password, save_user_by_operator, set_active
 from tenants.admin import ReadOnlyAdmin
 
 
@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         active_changed = change and "is_active" in form.changed_data
-        super().save_model(request, obj, form, change)
+        save_user_by_operator(user=obj, actor=request.user)
         if active_changed:
             set_active(user=obj, is_active=obj.is_active, actor=request.user)
 

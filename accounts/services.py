@@ -17,7 +17,7 @@ from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
 from botgeneric.errors import ApiErrorCode, DomainError
 from tenants.models import Role
-from tenants.services import create_organization, record_audit
+from tenants.services import audited_fields, create_organization, record_audit
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +204,39 @@ def set_active(*, user: User, is_active: bool, actor=None) -> User:
             actor=actor,
             after={"is_active": is_active},
         )
+    return user
+
+
+# What an operator may change about a person's place and rights, and the audit action of each change.
+MEMBERSHIP_ACTIONS = {
+    "organization": "member.organization_changed",
+    "role": "member.role_changed",
+    "is_staff": "user.staff_changed",
+    "is_superuser": "user.superuser_changed",
+}
+
+
+def save_user_by_operator(*, user: User, actor) -> User:
+    """The console's save of a user: a new user is audited as `user.created`, and each change of
+    organization, role or staff rights as its own row with the value before and after."""
+    with transaction.atomic():
+        stored = User.objects.select_for_update().filter(pk=user.pk).first() if user.pk else None
+        before = audited_fields(stored, MEMBERSHIP_ACTIONS) if stored is not None else None
+        user.save()
+        after = audited_fields(user, MEMBERSHIP_ACTIONS)
+        if before is None:
+            record_audit(action="user.created", target=user, organization=user.organization, actor=actor, after=after)
+            return user
+        for name, action in MEMBERSHIP_ACTIONS.items():
+            if before[name] != after[name]:
+                record_audit(
+                    action=action,
+                    target=user,
+                    organization=user.organization or stored.organization,
+                    actor=actor,
+                    before={name: before[name]},
+                    after={name: after[name]},
+                )
     return user
 
 

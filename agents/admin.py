@@ -7,7 +7,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from agents.models import Agent, LLMProvider, ModelPrice
-from agents.provider_keys import has_api_key, set_api_key
+from agents.provider_keys import has_api_key
+from agents.providers import delete_provider, save_provider
 from prompts import services as prompt_services
 from prompts.admin import PromptVersionInline, save_inline_versions
 from prompts.models import PromptVersion, Status
@@ -124,11 +125,15 @@ class LLMProviderAdmin(admin.ModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.cleaned_data.get("api_key"):
-            set_api_key(obj, form.cleaned_data["api_key"])
-        elif form.cleaned_data.get("clear_api_key"):
-            set_api_key(obj, "")
+        new_key = form.cleaned_data.get("api_key") or ("" if form.cleaned_data.get("clear_api_key") else None)
+        save_provider(provider=obj, actor=request.user, new_key=new_key)
+
+    def delete_model(self, request, obj):
+        delete_provider(provider=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for provider in queryset:
+            delete_provider(provider=provider, actor=request.user)
 
 
 @admin.register(ModelPrice)

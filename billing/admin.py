@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from billing import services
 from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
+from billing.services import catalog
 from billing.services.webhooks import process_webhook_event
 from botgeneric.channels import CUSTOMER_CHANNELS
 from botgeneric.errors import DomainError
@@ -163,6 +164,32 @@ class PlanAdmin(admin.ModelAdmin):
             .annotate(agent_total=Count("plan_agents", distinct=True))
             .prefetch_related("prices")
         )
+
+    def save_model(self, request, obj, form, change):
+        catalog.save_plan(plan=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        catalog.delete_plan(plan=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for plan in queryset:
+            catalog.delete_plan(plan=plan, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        """Prices and agents of the plan, row by row through the catalog services (each one audited)."""
+        rows = formset.save(commit=False)
+        actor = request.user
+        for row in formset.deleted_objects:
+            if isinstance(row, PlanPrice):
+                catalog.delete_plan_price(price=row, actor=actor)
+            else:
+                catalog.delete_plan_agent(plan_agent=row, actor=actor)
+        for row in rows:
+            if isinstance(row, PlanPrice):
+                catalog.save_plan_price(price=row, actor=actor)
+            else:
+                catalog.save_plan_agent(plan_agent=row, actor=actor)
+        formset.save_m2m()
 
     @admin.display(description="Prices")
     def price_list(self, obj: Plan) -> str:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from policy.models import PolicyRule, RuleKind
+from policy.rules import delete_rule, save_rule
 
 RULE_SHORT_NAMES = {
     RuleKind.RATE_LIMIT: "Rate limit",
@@ -66,3 +67,13 @@ class PolicyRuleAdmin(admin.ModelAdmin):
         if not obj.starts_at and not obj.ends_at:
             return "always"
         return f"{_short_time(obj.starts_at) or '…'} – {_short_time(obj.ends_at) or '…'}"
+
+    def save_model(self, request, obj, form, change):
+        save_rule(rule=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_rule(rule=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            delete_rule(rule=rule, actor=request.user)

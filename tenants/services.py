@@ -1,10 +1,13 @@
 """Writes for tenants: organizations, the audit trail and API keys."""
 
 import hashlib
+import json
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -41,6 +44,54 @@ def record_audit(
         before=before or {},
         after=after or {},
     )
+
+
+def audited_fields(instance: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """JSON-safe values of `fields` for an audit row (foreign keys as ids, decimals and dates as text)."""
+    values = {name: instance.serializable_value(name) for name in fields}
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def save_audited(
+    *, instance: Any, fields: list[str], action_prefix: str, actor, organization: Organization | None = None
+) -> Any:
+    """Save an operator's new or edited row and record `<prefix>.created` or `<prefix>.changed` with the
+    fields that changed (none changed: no row). The caller's transaction, or one of its own."""
+    with transaction.atomic():
+        model = type(instance)
+        stored = model.objects.select_for_update().filter(pk=instance.pk).first() if instance.pk else None
+        before = audited_fields(stored, fields) if stored is not None else None
+        instance.save()
+        after = audited_fields(instance, fields)
+        if before is None:
+            record_audit(
+                action=f"{action_prefix}.created", target=instance, organization=organization, actor=actor, after=after
+            )
+        elif changed := [name for name in fields if before[name] != after[name]]:
+            record_audit(
+                action=f"{action_prefix}.changed",
+                target=instance,
+                organization=organization,
+                actor=actor,
+                before={name: before[name] for name in changed},
+                after={name: after[name] for name in changed},
+            )
+    return instance
+
+
+def delete_audited(
+    *, instance: Any, fields: list[str], action_prefix: str, actor, organization: Organization | None = None
+) -> None:
+    """Delete an operator's row and record `<prefix>.deleted` with what it held."""
+    with transaction.atomic():
+        record_audit(
+            action=f"{action_prefix}.deleted",
+            target=instance,
+            organization=organization,
+            actor=actor,
+            before=audited_fields(instance, fields),
+        )
+        instance.delete()
 
 
 def create_organization(*, name: str) -> Organization:
