@@ -58,3 +58,19 @@ def test_a_rate_limit_changed_and_then_deleted_in_the_console_is_audited(console
     assert (deleted.action, deleted.actor, deleted.organization) == ("policy_rule.deleted", operator, organization)
     assert deleted.before["requests_per_minute"] == 5
     assert not PolicyRule.objects.exists()
+
+
+def test_rules_deleted_together_from_the_list_are_audited_one_by_one(console):
+    rules = [
+        PolicyRule.objects.create(kind=RuleKind.RATE_LIMIT, organization=OrganizationFactory(), requests_per_minute=n)
+        for n in (10, 20)
+    ]
+    selected = [str(rule.pk) for rule in rules]
+
+    response = console.post(RULES, {"action": "delete_selected", "_selected_action": selected, "post": "yes"})
+
+    assert response.status_code == 302
+    assert not PolicyRule.objects.exists()
+    deleted = AuditEvent.objects.filter(action="policy_rule.deleted")
+    assert sorted(deleted.values_list("target_id", flat=True)) == sorted(selected)
+    assert {event.organization for event in deleted} == {rule.organization for rule in rules}
