@@ -1,13 +1,16 @@
 """Reads for billing: the public plan list, and account reads always scoped to one organization."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from agents.models import Agent
-from billing.models import BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
+from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
+from billing.providers import BACKENDS
 from tenants.models import AuditEvent
 
 HISTORY_ACTIONS = Q(action__startswith="subscription.") | Q(action__startswith="payment.")
@@ -30,6 +33,29 @@ def account_for(*, organization) -> BillingAccount | None:
     if organization is None:
         return None
     return BillingAccount.objects.select_related("plan", "scheduled_plan").filter(organization=organization).first()
+
+
+#: Providers that renew subscriptions by themselves and report it (Paddle).
+SELF_RENEWING_PROVIDERS = frozenset(name for name, backend in BACKENDS.items() if backend.renews_itself)
+
+
+def renews_at_provider(account: BillingAccount) -> bool:
+    """Whether the provider renews this subscription by itself (and the customer did not cancel it):
+    its period end is not the end of access; the provider's report of a renewal, a failure or a
+    cancellation is. Reads only the account's own fields."""
+    return bool(
+        account.provider in SELF_RENEWING_PROVIDERS
+        and account.provider_subscription_id
+        and not account.cancel_at_period_end
+    )
+
+
+def grace_ends_at(account: BillingAccount) -> datetime | None:
+    """When a past_due account (renewal failed, being retried) loses access: BILLING_GRACE_DAYS after
+    it became past_due. None for any other status."""
+    if account.status != AccountStatus.PAST_DUE or account.past_due_since is None:
+        return None
+    return account.past_due_since + timedelta(days=settings.BILLING_GRACE_DAYS)
 
 
 def payments_for(*, organization) -> QuerySet[Payment]:

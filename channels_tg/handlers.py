@@ -98,7 +98,13 @@ async def on_agent_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramCh
 
 async def cmd_plan(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
     overview = await service_calls.call(services.account_overview, chat=tg_chat)
-    text = texts.plan_status(locale=tg_chat.user.locale, account=overview.account, usage=overview.usage)
+    text = texts.plan_status(
+        locale=tg_chat.user.locale,
+        account=overview.account,
+        usage=overview.usage,
+        payment_overdue_until=overview.payment_overdue_until,
+        billing_url=overview.billing_url,
+    )
     await send_text(bot, tg_chat.chat_id, text)
 
 

@@ -6,8 +6,11 @@ DomainErrors travel back to the handlers, which put them into words (channels_tg
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
+from allauth.utils import build_absolute_uri
 from django.conf import settings
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import attach_email, get_or_create_telegram_user, set_locale
@@ -140,6 +143,9 @@ def transcribe_voice(*, chat: TelegramChat, audio: bytes, filename: str) -> spee
 class AccountOverview:
     account: BillingAccount | None
     usage: list[dict]
+    # A failed renewal: when its grace ends, and the web page where the payment is fixed.
+    payment_overdue_until: datetime | None = None
+    billing_url: str = ""
 
 
 def billing_account(*, chat: TelegramChat) -> BillingAccount | None:
@@ -148,9 +154,13 @@ def billing_account(*, chat: TelegramChat) -> BillingAccount | None:
 
 def account_overview(*, chat: TelegramChat) -> AccountOverview:
     organization = chat.user.organization
+    account = billing_selectors.account_for(organization=organization)
+    overdue_until = billing_selectors.grace_ends_at(account) if account is not None else None
     return AccountOverview(
-        account=billing_selectors.account_for(organization=organization),
+        account=account,
         usage=usage_summary(organization=organization) if organization else [],
+        payment_overdue_until=overdue_until,
+        billing_url=build_absolute_uri(None, reverse("web:billing")) if overdue_until else "",
     )
 
 

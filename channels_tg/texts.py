@@ -148,12 +148,25 @@ def new_conversation(*, locale: str, agent_name: str | None) -> str:
         return _("Started a new conversation with %(agent)s.") % {"agent": agent_name}
 
 
-def plan_status(*, locale: str, account, usage: list[dict]) -> str:
-    """The /plan answer: plan, status, period end and each usage meter."""
+def plan_status(
+    *, locale: str, account, usage: list[dict], payment_overdue_until: datetime | None = None, billing_url: str = ""
+) -> str:
+    """The /plan answer: plan, status, period end and each usage meter; after a failed renewal, first of
+    all until when access lasts and where to fix the payment."""
     with translation.override(locale):
         if account is None or account.plan is None:
             return _("You have no subscription yet. See the plans with /subscribe.")
-        lines = [
+        lines = []
+        if payment_overdue_until is not None:
+            lines.append(
+                _(
+                    "⚠️ The renewal payment failed. You keep access until %(until)s while we retry it. "
+                    "Fix the payment: %(link)s (or pay again with /subscribe)"
+                )
+                % {"until": _when(payment_overdue_until), "link": billing_url}
+            )
+            lines.append("")
+        lines += [
             _("Plan: %(plan)s") % {"plan": plan_name(account.plan, locale)},
             _("Status: %(status)s") % {"status": status_word(account.status)},
             _("Period ends: %(end)s") % {"end": _when(account.current_period_end)},

@@ -19,6 +19,7 @@ from django.utils import timezone
 from agents.models import Agent
 from billing.models import AccountStatus, BillingAccount, Interval, Plan
 from billing.periods import add_interval
+from billing.selectors import grace_ends_at, renews_at_provider
 from policy.errors import DenyCode, PolicyDenied
 from policy.models import RulesVersion
 from policy.rules_cache import POLL, ScopedRules, rules_for
@@ -102,16 +103,25 @@ def check_user(*, user) -> None:
         raise PolicyDenied(DenyCode.USER_INACTIVE, "This account is deactivated.")
 
 
+def subscription_is_live(*, account: BillingAccount, now: datetime) -> bool:
+    """Trialing/active within the period; a subscription its provider renews by itself (Paddle) also
+    after the period end, until the provider reports otherwise; past_due (the renewal failed and is
+    being retried) until BILLING_GRACE_DAYS after it became past_due."""
+    if account.current_period_start is None or account.current_period_end is None:
+        return False
+    if account.status == AccountStatus.PAST_DUE:
+        grace_end = grace_ends_at(account)
+        return grace_end is not None and grace_end > now
+    if account.status not in LIVE_STATUSES:
+        return False
+    return account.current_period_end > now or renews_at_provider(account)
+
+
 def check_subscription(*, account: BillingAccount | None, now: datetime) -> BillingAccount:
-    """The organization has a plan and its period is live (trialing/active, not ended)."""
+    """The organization has a plan and its subscription is live (see subscription_is_live)."""
     if account is None or account.plan_id is None:
         raise PolicyDenied(DenyCode.NO_SUBSCRIPTION, "The organization has no subscription.")
-    period_live = (
-        account.current_period_start is not None
-        and account.current_period_end is not None
-        and account.current_period_end > now
-    )
-    if account.status not in LIVE_STATUSES or not period_live:
+    if not subscription_is_live(account=account, now=now):
         raise PolicyDenied(
             DenyCode.SUBSCRIPTION_INACTIVE,
             "The subscription is not active.",
@@ -181,10 +191,15 @@ def quota_period(*, account: BillingAccount, now: datetime | None = None) -> tup
 
     Usually the billing period itself. An early renewal extends `current_period_end` and keeps the
     start, so a period can span several intervals; the quota still resets every interval (SPEC §4).
+    Past the period end (a past_due grace, a renewal the provider has not reported yet) the counters
+    count in the intervals that follow it, the first being the one the renewal pays for.
     """
     now = now or timezone.now()
     start, end = account.current_period_start, account.current_period_end
     interval = account.plan.interval
+    if now >= end:
+        count = max(0, _whole_intervals(end, now, interval))
+        return (add_interval(end, interval, count) if count else end), add_interval(end, interval, count + 1)
     count = max(0, _whole_intervals(start, now, interval))
     period_start = add_interval(start, interval, count) if count else start
     return period_start, min(add_interval(start, interval, count + 1), end)

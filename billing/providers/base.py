@@ -180,6 +180,11 @@ class PaymentBackend:
         """The payment as the provider has it now; PaymentNotFound when it has none."""
         raise NotImplementedError
 
+    def fetch_subscription(self, subscription_id: str) -> SubscriptionReport:
+        """The subscription as a self-renewing provider has it now (billing_tick asks when a renewal
+        was not reported in time)."""
+        raise NotImplementedError
+
     def cancel_subscription(self, *, subscription_id: str, immediate: bool) -> None:
         """Stop future charges at the provider. Providers that never charge by themselves do nothing."""
 

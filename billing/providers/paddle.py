@@ -139,6 +139,33 @@ class PaddleBackend(PaymentBackend):
             raw={"transaction_id": transaction.id, "status": str(transaction.status)},
         )
 
+    def fetch_subscription(self, subscription_id: str) -> SubscriptionReport:
+        """GET /subscriptions/{id} through the SDK, as the same report a subscription webhook gives."""
+        subscription = self._call("subscription read", lambda: self._client().subscriptions.get(subscription_id))
+        period = subscription.current_billing_period
+        scheduled = subscription.scheduled_change
+        custom_data = subscription.custom_data.data if subscription.custom_data else {}
+        return SubscriptionReport(
+            provider=self.name,
+            subscription_id=subscription.id,
+            status=SUBSCRIPTION_STATUS.get(subscription.status.value),
+            items=tuple(
+                BilledItem(
+                    price_ref=item.price.id,
+                    currency=item.price.unit_price.currency_code.value,
+                    amount=_minor_to_decimal(item.price.unit_price.amount),
+                    quantity=item.quantity,
+                )
+                for item in subscription.items
+            ),
+            organization_id=_organization_id({"custom_data": custom_data}),
+            period_start=period.starts_at if period else None,
+            period_end=period.ends_at if period else None,
+            cancel_at_period_end=scheduled is not None and scheduled.action.value == "cancel",
+            customer_id=subscription.customer_id or "",
+            raw={"subscription_id": subscription.id, "status": subscription.status.value},
+        )
+
     def cancel_subscription(self, *, subscription_id: str, immediate: bool) -> None:
         if not subscription_id:
             return

@@ -8,12 +8,14 @@ customer, operator, webhook (`webhook:<provider>:<event id>`) or `billing_tick` 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Plan
+from billing.notifications import send_past_due_notice
 from billing.periods import add_interval
 from tenants.errors import TenantErrorCode
 from tenants.models import Organization
@@ -118,6 +120,14 @@ def is_current(account: BillingAccount, now: datetime) -> bool:
         and account.current_period_end is not None
         and account.current_period_end > now
     )
+
+
+def mark_past_due(account: BillingAccount, now: datetime) -> None:
+    """The renewal failed: past_due from `now` (access for BILLING_GRACE_DAYS more, retries meanwhile),
+    and the owner is told once the caller's transaction commits. The caller saves and audits."""
+    account.status = AccountStatus.PAST_DUE
+    account.past_due_since = now
+    transaction.on_commit(partial(send_past_due_notice, account_id=account.pk))
 
 
 def start_period(

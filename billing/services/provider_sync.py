@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.models import AccountStatus, BillingAccount, Plan
 from billing.providers import get_backend
 from billing.providers.base import ProviderError
-from billing.services.accounts import audit, lock_account_by_pk, snapshot
+from billing.services.accounts import audit, lock_account_by_pk, mark_past_due, snapshot
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -136,8 +136,11 @@ def sync_provider_state(
     if cancel_at_period_end is not None:
         account.cancel_at_period_end = cancel_at_period_end
     if status is not None and status != account.status:
-        account.status = status
-        account.past_due_since = timezone.now() if status == AccountStatus.PAST_DUE else None
+        if status == AccountStatus.PAST_DUE:
+            mark_past_due(account, timezone.now())
+        else:
+            account.status = status
+            account.past_due_since = None
         if status == AccountStatus.CANCELED:
             account.cancel_at_period_end = False
     after = snapshot(account)

@@ -1,38 +1,46 @@
-"""billing_tick: close ended periods (renew, cancel, downgrade, past_due, expired)."""
+"""billing_tick: close ended periods (renew, cancel, downgrade, past_due, expired), retry failed
+renewals during the grace period, and ask a self-renewing provider about renewals it did not report."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, WebhookOutcome
 from billing.periods import add_interval
 from billing.providers import BACKENDS, enabled_providers, get_backend
 from billing.providers.base import EventRefused, PaymentNotFound, ProviderError
+from billing.selectors import SELF_RENEWING_PROVIDERS, renews_at_provider
 from billing.services.accounts import (
     CURRENT_STATUSES,
     audit,
     billing_transaction,
     lock_account_by_pk,
+    mark_past_due,
     snapshot,
     start_period,
 )
 from billing.services.payments import RENEWAL_PREFIX, is_placeholder, record_failed_payment
 from billing.services.pricing import plan_is_free
-from billing.services.provider_events import apply_payment_report
+from billing.services.provider_events import apply_payment_report, apply_provider_report
 from billing.services.subscriptions import manual_payment
 from botgeneric.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 TICK_ACTOR = "billing_tick"
+SAVED_METHOD_PROVIDERS = frozenset(name for name, backend in BACKENDS.items() if backend.charges_saved_methods)
 #: A payment still pending this long after we last heard of it is re-fetched from its provider.
 PENDING_RECONCILE_AFTER = timedelta(minutes=10)
 RECONCILE_BATCH = 200
+#: A past_due renewal at a provider that charges saved methods (YooKassa) is retried this often.
+RENEWAL_RETRY_EVERY = timedelta(days=1)
+#: A self-renewing provider that still reports no renewal is asked again after this.
+PROVIDER_RECHECK_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -48,10 +56,28 @@ class TickResult:
 
 
 def _due_filter(now: datetime) -> Q:
+    """Accounts with something to do now: an ended period (a self-renewing subscription only once
+    BILLING_RENEWAL_WAIT_HOURS passed without a renewal event, then hourly), a grace period over, or a
+    failed saved-method renewal whose daily retry is due."""
     grace = timedelta(days=settings.BILLING_GRACE_DAYS)
-    return Q(status__in=CURRENT_STATUSES, current_period_end__lte=now) | Q(
-        status=AccountStatus.PAST_DUE, past_due_since__lte=now - grace
+    wait = timedelta(hours=settings.BILLING_RENEWAL_WAIT_HOURS)
+    renewing = Q(provider__in=SELF_RENEWING_PROVIDERS) & ~Q(provider_subscription_id="") & Q(cancel_at_period_end=False)
+    not_heard_lately = Q(provider_event_at__isnull=True) | Q(provider_event_at__lte=now - PROVIDER_RECHECK_EVERY)
+    ended = Q(status__in=CURRENT_STATUSES, current_period_end__lte=now) & ~renewing
+    unreported = Q(status__in=CURRENT_STATUSES, current_period_end__lte=now - wait) & renewing & not_heard_lately
+    tried_lately = Exists(
+        Payment.objects.filter(
+            account=OuterRef("pk"),
+            period_start=OuterRef("current_period_end"),
+            created_at__gt=now - RENEWAL_RETRY_EVERY,
+        )
     )
+    retry = (
+        Q(status=AccountStatus.PAST_DUE, provider__in=SAVED_METHOD_PROVIDERS)
+        & ~Q(provider_payment_method_id="")
+        & ~Q(tried_lately)
+    )
+    return ended | unreported | Q(status=AccountStatus.PAST_DUE, past_due_since__lte=now - grace) | retry
 
 
 def run_billing_tick(*, now: datetime | None = None, reconcile: bool = True) -> TickResult:
@@ -83,6 +109,8 @@ def run_billing_tick(*, now: datetime | None = None, reconcile: bool = True) -> 
             action = _advance(account, moment)
         if isinstance(action, Renewal):
             action = _charge_renewal(action, moment)
+        elif isinstance(action, ProviderCheck):
+            action = _check_at_provider(action)
         result.count(action)
     for payment_pk in stale_pending_payments(now or timezone.now()) if reconcile else []:
         result.count(reconcile_payment(payment_pk=payment_pk))
@@ -98,12 +126,27 @@ class Renewal:
     period: tuple[datetime, datetime]
 
 
-def _advance(account: BillingAccount, now: datetime) -> str | Renewal:
+@dataclass(frozen=True)
+class ProviderCheck:
+    """A self-renewing subscription whose renewal was not reported: ask its provider, outside the transaction."""
+
+    account_pk: int
+    provider: str
+    subscription_id: str
+
+
+def _advance(account: BillingAccount, now: datetime) -> str | Renewal | ProviderCheck:
     before = snapshot(account)
     if account.status == AccountStatus.PAST_DUE:
-        return _end(account, AccountStatus.EXPIRED, before)
+        if account.past_due_since <= now - timedelta(days=settings.BILLING_GRACE_DAYS):
+            return _end(account, AccountStatus.EXPIRED, before)
+        return _retry_renewal(account, now)
     if account.cancel_at_period_end:
         return _end(account, AccountStatus.CANCELED, before)
+    if renews_at_provider(account):
+        # The provider renews it (and applies a scheduled downgrade) by itself; it stays live until the
+        # provider reports otherwise, so only ask what became of the renewal.
+        return ProviderCheck(account.pk, account.provider, account.provider_subscription_id)
     if account.status == AccountStatus.TRIALING:
         return _end(account, AccountStatus.EXPIRED, before)
     if account.scheduled_plan_id:
@@ -142,10 +185,30 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str | Renewa
     backend = get_backend(account.provider)
     if backend is None or not backend.charges_saved_methods or price is None or not account.provider_payment_method_id:
         return _past_due(account, now, before)
-    # The idempotence key is the period itself, so a retried or concurrent charge is one payment.
+    return _renewal_charge(account, price=price, period=(start, end), attempt="")
+
+
+def _retry_renewal(account: BillingAccount, now: datetime) -> str | Renewal:
+    """A daily retry of a failed saved-method renewal during the grace period (same period, new attempt)."""
+    plan = account.plan
+    price = next((p for p in plan.prices.all() if p.currency == account.currency), None)
+    if price is None or not account.provider_payment_method_id:
+        return "past_due"
+    start = account.current_period_end
+    day = (now - account.past_due_since) // RENEWAL_RETRY_EVERY
+    return _renewal_charge(account, price=price, period=(start, add_interval(start, plan.interval)), attempt=f"-r{day}")
+
+
+def _renewal_charge(
+    account: BillingAccount, *, price, period: tuple[datetime, datetime], attempt: str
+) -> str | Renewal:
+    """The pending Payment of one renewal attempt, committed before the provider is charged."""
+    plan = account.plan
+    start, end = period
+    # The idempotence key is the period (and the retry's day), so a repeated or concurrent charge is one payment.
     payment, created = Payment.objects.get_or_create(
         provider=account.provider,
-        external_id=f"{RENEWAL_PREFIX}{account.pk}-{plan.code}-{start.isoformat()}",
+        external_id=f"{RENEWAL_PREFIX}{account.pk}-{plan.code}-{start.isoformat()}{attempt}",
         defaults={
             "account": account,
             "amount": price.amount,
@@ -164,8 +227,7 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str | Renewa
 
 
 def _past_due(account: BillingAccount, now: datetime, before: dict) -> str:
-    account.status = AccountStatus.PAST_DUE
-    account.past_due_since = now
+    mark_past_due(account, now)
     account.save(update_fields=["status", "past_due_since", "updated_at"])
     audit(account, "subscription.past_due", before, actor_label=TICK_ACTOR)
     return "past_due"
@@ -201,10 +263,37 @@ def _charge_renewal(renewal: Renewal, now: datetime) -> str:
             except EventRefused as refusal:
                 logger.error("renewal charge for account %s refused: %s", account.pk, refusal.detail)
         account.refresh_from_db()
-        still_due = account.status in CURRENT_STATUSES and account.current_period_end == renewal.period[0]
-        if not still_due:
+        if account.current_period_end != renewal.period[0]:
             return "renewed" if account.current_period_end >= renewal.period[1] else "skipped"
+        if account.status == AccountStatus.PAST_DUE:
+            return "retry_failed"
+        if account.status not in CURRENT_STATUSES:
+            return "skipped"
         return _past_due(account, now, snapshot(account))
+
+
+def _check_at_provider(check: ProviderCheck) -> str:
+    """Ask the provider what became of a renewal it did not report (outside any transaction), then apply
+    its answer as if it were its newest event: renewed (the period moves on), past_due, canceled — or
+    still unrenewed, which changes nothing and is asked again after PROVIDER_RECHECK_EVERY."""
+    asked_at = timezone.now()
+    try:
+        report = get_backend(check.provider).fetch_subscription(check.subscription_id)
+    except ProviderError:
+        logger.warning("could not ask %s about subscription %s", check.provider, check.subscription_id, exc_info=True)
+        return "provider_check_failed"
+    with billing_transaction():
+        account = lock_account_by_pk(check.account_pk)
+        if (account.provider, account.provider_subscription_id) != (check.provider, check.subscription_id):
+            return "skipped"
+        try:
+            with transaction.atomic():
+                apply_provider_report(replace(report, occurred_at=asked_at), actor_label=TICK_ACTOR)
+        except EventRefused as refusal:
+            logger.error("%s subscription %s refused: %s", check.provider, check.subscription_id, refusal.detail)
+            BillingAccount.objects.filter(pk=account.pk).update(provider_event_at=asked_at)
+            return "provider_check_refused"
+    return "provider_checked"
 
 
 def stale_pending_payments(now: datetime) -> list[int]:

@@ -32,14 +32,21 @@ def test_expired_subscription_is_denied_with_subscription_inactive(auth_client, 
     assert response.json()["code"] == "subscription_inactive"
 
 
-def test_past_due_account_is_denied_until_paid(auth_client, monthly):
+def test_past_due_account_keeps_access_until_the_grace_period_ends(auth_client, monthly, settings):
+    settings.BILLING_GRACE_DAYS = 3
     agent = AgentFactory(with_prompt=True)
     monthly.agents.add(agent)
     auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
     BillingAccount.objects.update(provider="yookassa", current_period_end=timezone.now() - timedelta(seconds=1))
     call_command("billing_tick")
     assert auth_client.get("/api/v1/billing/account").json()["status"] == "past_due"
+    url = f"/api/v1/agents/{agent.pk}/invoke"
 
-    response = auth_client.post(f"/api/v1/agents/{agent.pk}/invoke", {"input": "Hello"}, format="json")
+    assert auth_client.post(url, {"input": "Hello"}, format="json").status_code == 200
+
+    BillingAccount.objects.update(past_due_since=timezone.now() - timedelta(days=3, seconds=1))
+    response = auth_client.post(url, {"input": "Hello"}, format="json")
     assert response.status_code == 402
     assert response.json()["code"] == "subscription_inactive"
+    call_command("billing_tick")
+    assert auth_client.get("/api/v1/billing/account").json()["status"] == "expired"

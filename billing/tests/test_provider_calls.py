@@ -119,6 +119,23 @@ def test_billing_tick_charges_renewals_outside_any_transaction(fake_yookassa, mo
     assert Payment.objects.get(account=account).status == PaymentStatus.SUCCEEDED
 
 
+def test_billing_tick_asks_paddle_about_an_unreported_renewal_outside_any_transaction(
+    fake_paddle, monthly, sessions_seen, settings
+):
+    fake_paddle.prices["pri_monthly_USD"] = ("1999", "USD")
+    fake_paddle.add_subscription("sub_1", price_id="pri_monthly_USD")
+    account = BillingAccountFactory(plan=monthly, provider="paddle", provider_subscription_id="sub_1")
+    ended = timezone.now() - timedelta(hours=settings.BILLING_RENEWAL_WAIT_HOURS, seconds=1)
+    BillingAccount.objects.filter(pk=account.pk).update(current_period_end=ended)
+    fake_paddle.before_answer = sessions_seen.look
+
+    call_command("billing_tick")
+
+    sessions_seen.assert_outside_transactions(1)
+    account.refresh_from_db()
+    assert account.provider_event_at is not None and account.status == AccountStatus.ACTIVE
+
+
 def test_paddle_cancel_and_downgrade_run_outside_any_transaction(owner, fake_paddle, monthly, yearly, sessions_seen):
     fake_paddle.prices.update({"pri_monthly_USD": ("1999", "USD"), "pri_yearly_USD": ("19999", "USD")})
     fake_paddle.add_subscription("sub_01", price_id="pri_yearly_USD")

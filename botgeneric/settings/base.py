@@ -357,12 +357,16 @@ TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
 # Requests a trialing organization gets while the caller's e-mail is unverified (Telegram accounts
 # count as verified).
 TRIAL_UNVERIFIED_REQUESTS = env.int("TRIAL_UNVERIFIED_REQUESTS", default=20)
+# Days a past_due account (renewal failed, being retried) keeps access before it expires.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 # A webhook event whose processing failed is tried again by the `billing.retry_webhooks` task (every five
 # minutes) WEBHOOK_RETRY_BASE_SECONDS × 2ⁿ after its n-th attempt (at most six hours apart); after
 # WEBHOOK_MAX_ATTEMPTS it is `dead`: left to the provider's re-delivery or an operator's retry in the admin.
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=300)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Hours after its period end a self-renewing (Paddle) subscription may go without a renewal event before
+# billing_tick asks the provider for its state (it stays live meanwhile).
+BILLING_RENEWAL_WAIT_HOURS = env.float("BILLING_RENEWAL_WAIT_HOURS", default=6.0)
 # Every payment-provider HTTP call gives up after this; billing transactions wait this long for a row lock.
 PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
 BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default=5.0)

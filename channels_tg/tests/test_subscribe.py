@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -159,3 +160,18 @@ def test_a_hung_payment_provider_is_explained_and_nothing_is_charged(
     assert fake_telegram.sent_texts(tg_user.chat_id) == [
         "The payment service did not answer in time. Nothing was charged; please try again."
     ]
+
+
+def test_plan_after_a_failed_renewal_says_until_when_access_lasts_and_where_to_pay(
+    feed, catalog, fake_telegram, tg_user, settings
+):
+    settings.BILLING_GRACE_DAYS = 3
+    feed(tg_user.text("/start"))
+    BillingAccount.objects.update(status=AccountStatus.PAST_DUE, past_due_since=datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    fake_telegram.clear()
+
+    feed(tg_user.text("/plan"))
+
+    [status] = fake_telegram.sent_texts(tg_user.chat_id)
+    assert status.startswith("⚠️ The renewal payment failed. You keep access until 2030-01-04 12:00 UTC")
+    assert "http://127.0.0.1:8000/billing/" in status and "/subscribe" in status

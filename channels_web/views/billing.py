@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from billing.models import AccountStatus, Interval, PaymentStatus
 from billing.providers import enabled_providers
-from billing.selectors import account_for, active_plans, is_operator_grant, payments_for
+from billing.selectors import account_for, active_plans, grace_ends_at, is_operator_grant, payments_for
 from billing.services import cancel, resume, subscribe
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
@@ -65,10 +65,13 @@ def _rank(plan, currency: str) -> tuple:
 
 
 def _action(account, current_plan, plan, currency: str) -> str:
-    """Which button a plan card offers: subscribe, upgrade, downgrade, or none for the plan being paid for."""
+    """Which button a plan card offers: subscribe, upgrade, downgrade, pay (the plan whose renewal failed),
+    or none for the plan being paid for."""
     if account is None or current_plan is None or account.status not in CURRENT:
         return "subscribe"
     if current_plan.pk == plan.pk:
+        if account.status == AccountStatus.PAST_DUE:
+            return "pay"
         return "subscribe" if account.status == AccountStatus.TRIALING else ""
     return "upgrade" if _rank(plan, currency) > _rank(current_plan, currency) else "downgrade"
 
@@ -148,6 +151,7 @@ def billing_page(request):
     in_period = in_period and account.current_period_end > timezone.now()
     context = {
         "account": account,
+        "payment_overdue_until": grace_ends_at(account) if account else None,
         "current_plan_name": _plan_name(account.plan) if account and account.plan else "",
         "plans": plans,
         "meters": meters,

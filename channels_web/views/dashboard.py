@@ -18,7 +18,7 @@ from agents.selectors import (
 )
 from agents.services import invoke
 from billing.models import AccountStatus
-from billing.selectors import account_for, agents_in_other_plans
+from billing.selectors import account_for, agents_in_other_plans, grace_ends_at
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_web.forms import RenameForm, SendForm
@@ -49,9 +49,8 @@ def agent_for_message(user, data) -> tuple[object, object]:
     return agent, conversation
 
 
-def _no_agents_reason(user) -> str:
+def _no_agents_reason(account) -> str:
     """Why the page offers no agent: no subscription, an ended one, or a plan without web agents."""
-    account = account_for(organization=user.organization)
     if account is None or account.plan_id is None or account.status == AccountStatus.NONE:
         return "no_subscription"
     return "ended" if account.status in ENDED else "no_web_agents"
@@ -61,6 +60,8 @@ def _no_agents_reason(user) -> str:
 def dashboard(request, conversation_id: int | None = None):
     user = request.user
     agents = list(agents_for(user=user, channel=Channel.WEB))
+    # By id: the organization row itself is not needed (one query, the account with its plans).
+    account = account_for(organization=user.organization_id) if user.organization_id else None
     conversation = _conversation_or_404(user, conversation_id) if conversation_id is not None else None
     error, status = None, 200
     if request.method == "POST":
@@ -87,7 +88,7 @@ def dashboard(request, conversation_id: int | None = None):
     context = {
         "agents": agents,
         "locked_agents": agents_in_other_plans(exclude_ids=[agent.pk for agent in agents]),
-        "no_agents_reason": "" if agents else _no_agents_reason(user),
+        "no_agents_reason": "" if agents else _no_agents_reason(account),
         "form": form,
         "rename_form": RenameForm(initial={"title": conversation.title}) if conversation else None,
         "conversation": conversation,
@@ -96,6 +97,7 @@ def dashboard(request, conversation_id: int | None = None):
         "search": search,
         "last_result": last_result,
         "error": error,
+        "payment_overdue_until": grace_ends_at(account) if account is not None else None,
     }
     return render(request, "web/dashboard.html", context, status=status)
 

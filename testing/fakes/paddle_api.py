@@ -2,7 +2,8 @@
 
 Speaks Paddle's wire format: bearer auth, `{"data": …, "meta": {"request_id"}}` envelopes,
 `{"error": {"type", "code", "detail"}}` errors. Tests read `transactions`, `subscriptions` and
-`requests`, and add subscriptions with `add_subscription`; PATCH /subscriptions/{id} changes their
+`requests`, and add subscriptions with `add_subscription` (GET /subscriptions/{id} reads one back, so tests
+set its `status` and `current_billing_period` there); PATCH /subscriptions/{id} changes their
 items (with a `proration_billing_mode`, as Paddle requires) or scheduled change. `fail_next` makes
 the next POST or PATCH answer 500.
 """
@@ -196,6 +197,8 @@ class FakePaddle(FakeControls):
                 path = self.path.split("?")[0]
                 if path.startswith("/transactions/") and path.split("/")[2] in fake.transactions:
                     return self._data(fake.transactions[path.split("/")[2]])
+                if path.startswith("/subscriptions/") and path.split("/")[2] in fake.subscriptions:
+                    return self._data(fake.subscriptions[path.split("/")[2]])
                 self._error(404, "not_found", "Entity not found")
 
             def do_POST(self):
