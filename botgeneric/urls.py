@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from botgeneric import admin_console  # noqa: F401  (brands the console, hides internal models)
 from botgeneric.health import healthz, readyz
+from deployments.urls import widget_urlpatterns
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("telegram/", include("channels_tg.urls")),
+    path("widget/", include((widget_urlpatterns, "widget"))),
     path("", include("channels_web.urls")),
 ]
 

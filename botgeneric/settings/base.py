@@ -373,6 +373,9 @@ BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default
 CONVERSATION_HISTORY_MESSAGES = env.int("CONVERSATION_HISTORY_MESSAGES", default=20)
 # Upstream rounds of one answer when the model calls built-in tools (agents.tool_loop); the last one must answer.
 TOOL_LOOP_MAX_ROUNDS = env.int("TOOL_LOOP_MAX_ROUNDS", default=4)
+# The website widget (deployments.widget): messages per visitor and new visitors per address, per minute.
+WIDGET_VISITOR_MESSAGES_PER_MINUTE = env.int("WIDGET_VISITOR_MESSAGES_PER_MINUTE", default=10)
+WIDGET_NEW_VISITORS_PER_MINUTE = env.int("WIDGET_NEW_VISITORS_PER_MINUTE", default=20)
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
