@@ -289,6 +289,11 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "PaymentProviderEnum": "billing.models.PaymentProvider",
         "ChannelEnum": "botgeneric.channels.Channel",
+        "DeploymentChannelEnum": "deployments.models.DeploymentChannel",
+        "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "RoleEnum": "tenants.models.Role",
+        "MessageRoleEnum": "agents.models.MessageRole",
     },
 }
 
