@@ -77,18 +77,20 @@ INSTALLED_APPS = [
     "leads",
 ]
 
+# Django's own middleware in botgeneric.middleware: no thread per hook under ASGI, and no session machinery
+# for API-key calls (the module says why each is safe).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "botgeneric.middleware.SecurityMiddleware",
     "botgeneric.static_files.AsyncWhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "botgeneric.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "botgeneric.middleware.LocaleMiddleware",
+    "botgeneric.middleware.CommonMiddleware",
+    "botgeneric.middleware.CsrfViewMiddleware",
+    "botgeneric.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLocaleMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "botgeneric.middleware.MessageMiddleware",
+    "botgeneric.middleware.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
