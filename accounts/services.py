@@ -16,6 +16,7 @@ from accounts.errors import AccountErrorCode
 from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
 from botgeneric.errors import ApiErrorCode, DomainError
+from tenants import api_key_cache
 from tenants.models import Role
 from tenants.services import audited_fields, create_organization, record_audit
 
@@ -152,6 +153,7 @@ def mark_email_verified(*, user: User, email: str, actor=None, actor_label: str 
         if not user.email_verified:
             User.objects.filter(pk=user.pk).update(email_verified=True)
             user.email_verified = True
+            api_key_cache.invalidate()  # the key's creator changed (QuerySet.update() sends no signal)
             record_audit(
                 action="user.email_verified",
                 target=user,
@@ -195,6 +197,7 @@ def set_active(*, user: User, is_active: bool, actor=None) -> User:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=is_active)
         user.is_active = is_active
+        api_key_cache.invalidate()  # their API keys stop (or resume) working (QuerySet.update() sends no signal)
         if not is_active:
             revoke_tokens(user=user, reason="deactivated")
         record_audit(

@@ -87,3 +87,19 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiKeysVersion(models.Model):
+    """One row: the token of the current state of API keys and the people they act as
+    (`tenants.api_key_cache`). In the database, so every worker and server sees a change once it commits;
+    replaced in the transaction that revokes a key or changes a key's creator."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="tenants_api_keys_version_single_row")]
+
+    def __str__(self):
+        return f"API keys version {self.token}"

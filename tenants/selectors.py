@@ -1,10 +1,12 @@
 """Reads for tenants, always scoped to the caller's organization."""
 
+import copy
 import hmac
 
 from django.db.models import Case, IntegerField, QuerySet, When
 
 from botgeneric.errors import ApiErrorCode, DomainError
+from tenants import api_key_cache
 from tenants.models import ApiKey, AuditEvent, Role
 from tenants.services import API_KEY_PREFIX, hash_api_key
 
@@ -32,11 +34,12 @@ def access_api_key(*, user, key_id: int) -> ApiKey:
 
 
 def api_key_from_secret(secret: str) -> ApiKey | None:
-    """The active key matching `secret`, or None. One indexed query by prefix, then a constant-time compare."""
+    """The active key matching `secret`, or None: by prefix from the per-process memo (an indexed query when
+    it is not there), then a constant-time compare of the secret's hash."""
     if not secret.startswith(API_KEY_PREFIX) or secret.count("_") < 2:
         return None
     prefix = secret[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    key = ApiKey.objects.select_related("created_by").filter(prefix=prefix, revoked_at__isnull=True).first()
+    key = api_key_cache.active_key(prefix)  # memoized per process, valid for the keys' version token
     if key is None:
         return None
     if not hmac.compare_digest(key.key_hash, hash_api_key(secret)):
@@ -52,7 +55,7 @@ def api_key_principal(key: ApiKey):
     """
     creator = key.created_by
     if creator is not None and creator.is_active and creator.organization_id == key.organization_id:
-        return creator
+        return copy.copy(creator)  # the memo's instance is shared by requests; each request gets its own
     return None
 
 

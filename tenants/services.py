@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from botgeneric.errors import ApiErrorCode, DomainError
+from tenants import api_key_cache
 from tenants.errors import TenantErrorCode
 from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKey, ApiKeyScope, AuditEvent, Organization
 
@@ -163,7 +164,8 @@ def _valid_scopes(scopes, *, actor) -> list[str]:
 
 
 def revoke_api_key(*, key: ApiKey, actor) -> ApiKey:
-    """Revoke at once: authentication filters on `revoked_at`, so the very next request fails.
+    """Revoke at once: the very next request with the key fails (on other servers within
+    `tenants.api_key_cache.POLL_SECONDS`).
 
     Idempotent: revoking a revoked key changes nothing and writes no second audit row.
     """
@@ -172,6 +174,7 @@ def revoke_api_key(*, key: ApiKey, actor) -> ApiKey:
         updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated:
             key.revoked_at = now
+            api_key_cache.invalidate()  # QuerySet.update() sends no signal
             record_audit(
                 action="api_key.revoked",
                 target=key,

@@ -7,13 +7,15 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle and rate-limit counters live in the cache, model prices, SDK clients and the policy
-    rules memo in-process; no test inherits another's."""
+    """Throttle and rate-limit counters live in the cache, model prices, SDK clients, the policy
+    rules memo and the API keys memo in-process; no test inherits another's."""
     from agents.runtime import clear_caches
     from policy import rules_cache
+    from tenants import api_key_cache
     from usage.services import clear_price_cache
 
     cache.clear()
+    api_key_cache.clear()
     clear_caches()
     clear_price_cache()
     rules_cache.clear()
