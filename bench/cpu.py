@@ -1,0 +1,110 @@
+"""CPU per invoke, in-process: the figure that means the same on a busy machine. Prints; asserts nothing.
+
+    python -m bench.cpu                     # REST invoke and the OpenAI endpoint, 300 calls each
+    python -m bench.cpu -n 1000 --profile   # and a pyinstrument profile of the REST invoke
+
+Drives the project's ASGI application (the handler `make run` serves, same middleware, same settings:
+DEBUG off, pooled PostgreSQL connections, the cache of REDIS_URL) in this process with
+`django.test.AsyncClient`, against the fake OpenAI upstream running in a process of its own (0 ms latency),
+and divides this process's `time.process_time()` by the number of calls. No HTTP parsing or server loop is
+counted (uvicorn adds ~0.3 ms per request); everything Django, DRF, the policy, the ORM and the openai SDK
+do is. The last lines list the SQL statements of one steady-state invoke.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.invoke import (  # noqa: E402  (the path above first)
+    DEFAULT_DATABASE_URL,
+    MODEL,
+    app_environment,
+    ensure_database,
+    migrate,
+    seed,
+    setup_django,
+    start_upstream,
+    stop,
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("-n", "--calls", type=int, default=300, help="measured calls per endpoint")
+    parser.add_argument("--db-pool", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of the REST invoke")
+    parser.add_argument("--show-queries", action="store_true", help="list the SQL of one invoke")
+    return parser.parse_args(argv)
+
+
+async def _calls(client, path: str, body: dict, headers: dict, count: int) -> None:
+    payload = json.dumps(body)
+    for _ in range(count):
+        response = await client.post(path, payload, content_type="application/json", headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
+
+
+def measure(client, path: str, body: dict, headers: dict, count: int) -> float:
+    """ms of this process's CPU per call, after a warm-up of 30 calls."""
+    asyncio.run(_calls(client, path, body, headers, 30))
+    began = time.process_time()
+    asyncio.run(_calls(client, path, body, headers, count))
+    return (time.process_time() - began) * 1000 / count
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    ensure_database(args.database_url)
+    env = app_environment(args)
+    env["CONN_MAX_AGE"] = "0"  # as `make run` serves
+    migrate(env)
+    setup_django(env)
+    from django.db import connection
+    from django.test import AsyncClient, Client
+    from django.test.utils import CaptureQueriesContext
+
+    upstream, upstream_url = start_upstream(0)
+    try:
+        agent_id, secret = seed(upstream_url)
+        client = AsyncClient()
+        rest = (f"/api/v1/agents/{agent_id}/invoke", {"input": "hello"}, {"Authorization": f"Api-Key {secret}"})
+        chat = (
+            "/api/v1/openai/chat/completions",
+            {"model": "bench-echo", "messages": [{"role": "user", "content": "hello"}]},
+            {"Authorization": f"Bearer {secret}"},
+        )
+        print(f"bench database {args.database_url}; model {MODEL}; {args.calls} calls each")
+        for label, (path, body, headers) in (("REST invoke", rest), ("OpenAI endpoint", chat)):
+            print(f"  {label:<16} {measure(client, path, body, headers, args.calls):6.2f} ms CPU per call")
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            asyncio.run(_calls(client, *rest, args.calls))
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+        # Counted through the sync test client: its view code runs in this thread, on this connection.
+        path, body, headers = rest
+        with CaptureQueriesContext(connection) as captured:
+            Client().post(path, json.dumps(body), content_type="application/json", headers=headers)
+        print(f"  SQL statements per REST invoke (steady state): {len(captured)}")
+        if args.show_queries:
+            for number, query in enumerate(captured.captured_queries, 1):
+                print(f"    {number:2}. {query['sql'][:160]}")
+    finally:
+        stop(upstream)
+
+
+if __name__ == "__main__":
+    main()
