@@ -89,21 +89,20 @@ class AgentInvokeView(AsyncAPIView):
             return await event_stream_response(request, _sse(first, stream))
         async for event in stream:
             first = event
-        return Response(s.InvokeOutput(first.result).data)
+        return Response(s.invoke_output(first.result))
 
     def prepare(self, request, pk=None):
-        data = s.InvokeInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = s.validated_invoke_input(request.data)
         agent = access_agent(agent_id=pk)
         self.check_object_permissions(request, agent)
         conversation = None
-        if data.validated_data.get("conversation_id"):
+        if data.get("conversation_id"):
             conversation = access_conversation(
                 user=request.user,
-                conversation_id=data.validated_data["conversation_id"],
+                conversation_id=data["conversation_id"],
                 history=settings.CONVERSATION_HISTORY_MESSAGES,
             )
-        return data.validated_data, agent, conversation
+        return data, agent, conversation
 
 
 def _event(name: str, data: dict) -> str:
@@ -115,7 +114,7 @@ def _format(event: TextDelta | StreamDone | None) -> str:
         return ": keep-alive\n\n"
     if isinstance(event, TextDelta):
         return _event("delta", {"text": event.text})
-    done = s.InvokeOutput(event.result).data
+    done = s.invoke_output(event.result)
     del done["output"]
     return _event("done", done)
 

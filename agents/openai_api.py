@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from agents.errors import AgentErrorCode
 from agents.models import Agent
-from agents.selectors import with_active_prompt
+from agents.selectors import agent_by_slug
 from agents.serializers import MAX_INPUT_CHARS
 from agents.services import InvokeResult, StreamDone, TextDelta, invoke_stream
 from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
@@ -309,7 +309,7 @@ class ChatCompletionsView(AsyncOpenAIView):
         data = ChatCompletionInput(data=request.data)
         data.is_valid(raise_exception=True)
         slug = data.validated_data["model"]
-        agent = with_active_prompt(Agent.objects.filter(slug=slug)).first()
+        agent = agent_by_slug(slug=slug)
         if agent is None:
             raise _model_not_found(slug)
         return data, agent

@@ -50,6 +50,7 @@ from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation, LLMProvider, Message, MessageRole, ProviderKind
 from agents.provider_keys import provider_api_key
 from botgeneric.errors import DomainError
+from botgeneric.one_statement import Write
 from prompts.models import PromptVersion
 from prompts.rendering import render
 from prompts.selectors import active_version
@@ -61,6 +62,8 @@ DEFAULT_FIRST_TOKEN_TIMEOUT = 30.0
 DEFAULT_TOTAL_TIMEOUT = 300.0
 # OpenAI-compatible servers without authentication still need a non-empty key in the SDK.
 KEYLESS_PLACEHOLDER = "no-key"
+# Asks the SDK for the raw response, its body not yet read (what `with_streaming_response` sends).
+RAW_STREAM_HEADER = "X-Stainless-Raw-Response"
 DEMO_WORD = re.compile(r"\S+\s*")
 
 
@@ -420,14 +423,16 @@ class UpstreamStream:
         response = None
         try:
             async with asyncio.timeout_at(min(first_token_deadline, total_deadline)):
-                response = (
-                    await _client(provider)
-                    .chat.completions.with_streaming_response.create(
-                        **call.request(), stream=True, stream_options={"include_usage": True}
-                    )
-                    .__aenter__()
+                # The SDK's generic `post` (its documented way to any endpoint): the same key, retries and
+                # status errors as `chat.completions.create`, without re-validating our own dict (~2 ms).
+                response = await _client(provider).post(
+                    "/chat/completions",
+                    cast_to=httpx2.Response,
+                    body={**call.request(), "stream": True, "stream_options": {"include_usage": True}},
+                    options={"headers": {RAW_STREAM_HEADER: "stream"}},
+                    stream=True,
                 )
-            events = _server_sent_data(response.iter_lines())
+            events = _server_sent_data(response.aiter_lines())
             while True:
                 deadline = total_deadline if self.delivered else min(first_token_deadline, total_deadline)
                 async with asyncio.timeout_at(deadline):
@@ -449,7 +454,7 @@ class UpstreamStream:
         finally:
             self._ended = time.perf_counter()
             if response is not None:
-                await response.close()
+                await response.aclose()
         if not self.delivered:
             raise UpstreamError(detail="The model provider sent an empty answer.")
 
@@ -640,3 +645,58 @@ def _insert_messages(messages: list[Message], *, touch: Conversation | None) -> 
         else:
             cursor.execute(touch_sql, [moment, touch.pk])
             cursor.execute(sql, params)
+
+
+def exchange_writes(
+    *,
+    conversation: Conversation | None,
+    user,
+    agent: Agent,
+    channel: str,
+    input: str,
+    completion: Completion,
+    interrupted: bool = False,
+) -> tuple[list[Write], Conversation]:
+    """`store_exchange` as parts of one combined statement (`botgeneric.one_statement`, PostgreSQL): the
+    conversation (created, or its `updated_at` moved to this exchange) named `conversation`, returning
+    its id, then both messages. Returns the parts and the conversation as it will be once they ran
+    (a new one's id is the statement's result: the caller sets it)."""
+    now = timezone.now()
+    if conversation is None:
+        conversation = Conversation(
+            organization_id=user.organization_id,
+            user=user,
+            agent=agent,
+            channel=channel,
+            title=" ".join(input.split())[:80],
+            created_at=now,
+            updated_at=now,
+        )
+        saved = Write(
+            "conversation",
+            f"INSERT INTO {Conversation._meta.db_table} "  # noqa: S608
+            "(organization_id, user_id, agent_id, channel, title, created_at, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            [user.organization_id, user.pk, agent.pk, str(channel), conversation.title, now, now],
+        )
+    else:
+        conversation.updated_at = now
+        saved = Write(
+            "conversation",
+            f"UPDATE {Conversation._meta.db_table} SET updated_at = %s WHERE id = %s RETURNING id",  # noqa: S608
+            [now, conversation.pk],
+        )
+    rows = [
+        (MessageRole.USER.value, input, False, completion.tokens_input, 0, now),
+        (MessageRole.ASSISTANT.value, completion.output, interrupted, 0, completion.tokens_output, now),
+    ]
+    messages = Write(
+        "messages",
+        f"INSERT INTO {Message._meta.db_table} "  # noqa: S608
+        "(conversation_id, role, content, interrupted, tokens_input, tokens_output, created_at) "
+        "SELECT conversation.id, m.role, m.content, m.interrupted, m.tokens_input, m.tokens_output, m.created_at "
+        "FROM conversation, (VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)) "
+        "AS m(role, content, interrupted, tokens_input, tokens_output, created_at)",
+        [value for row in rows for value in row],
+    )
+    return [saved, messages], conversation

@@ -39,6 +39,72 @@ class InvokeInput(serializers.Serializer):
         return value
 
 
+def validated_invoke_input(data) -> dict:
+    """What `InvokeInput(data=data)` validates to, raising the same ValidationError.
+
+    A plain check first, for the common, well-formed call: the serializer's field machinery cost ~0.5 ms
+    of CPU per invoke. Anything it does not accept as plainly valid goes through `InvokeInput`, so errors
+    (and the coercions DRF allows, such as `"stream": "true"`) stay exactly the serializer's.
+    """
+    plain = _plainly_valid(data)
+    if plain is not None:
+        return plain
+    serializer = InvokeInput(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _plainly_valid(data) -> dict | None:
+    if type(data) is not dict:
+        return None
+    text, variables = data.get("input"), data.get("variables", {})
+    conversation_id, stream = data.get("conversation_id"), data.get("stream", False)
+    if not (type(text) is str and _plain_text(text, MAX_INPUT_CHARS) and text.strip()):
+        return None
+    if type(variables) is not dict or len(variables) > MAX_VARIABLES:
+        return None
+    for name, value in variables.items():
+        plain_name = type(name) is str and name.isidentifier() and len(name) <= MAX_VARIABLE_NAME_CHARS
+        if not (plain_name and type(value) is str and _plain_text(value, MAX_VARIABLE_VALUE_CHARS)):
+            return None
+    if conversation_id is not None and not (type(conversation_id) is int and conversation_id >= 1):
+        return None
+    if type(stream) is not bool:
+        return None
+    validated = {"input": text, "variables": dict(variables), "stream": stream}
+    if conversation_id is not None:
+        validated["conversation_id"] = conversation_id
+    return validated
+
+
+def _plain_text(text: str, max_length: int) -> bool:
+    """Within the length, no NUL and no lone surrogate (what DRF's CharField refuses)."""
+    if len(text) > max_length or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def invoke_output(result) -> dict:
+    """`InvokeOutput(result).data` built directly (a test holds the two equal): it runs on every invoke."""
+    data = {
+        "output": result.output,
+        "conversation_id": result.conversation.pk,
+        "prompt_version": result.prompt_version,
+        "usage": {
+            "tokens_input": result.tokens_input,
+            "tokens_output": result.tokens_output,
+            "latency_ms": result.latency_ms,
+        },
+    }
+    if result.is_demo:
+        data["demo"] = True
+    return data
+
+
 class InvokeUsageOutput(serializers.Serializer):
     tokens_input = serializers.IntegerField()
     tokens_output = serializers.IntegerField()

@@ -24,6 +24,7 @@ from agents.models import Agent, Conversation
 from agents.selectors import recent_messages
 from agents.tool_loop import ToolLoop
 from agents.tools import ToolContext, run_tool, schemas
+from botgeneric import one_statement
 from botgeneric.errors import ApiErrorCode, DomainError
 from policy.errors import PolicyDenied
 from policy.services import Access, Grant, authorize, check_access
@@ -322,51 +323,64 @@ def _settle(
     """Store the answer (marked interrupted when it stopped early) and charge what was delivered: the
     provider's usage counts, else estimates of the prompt and of the text produced.
 
-    Three single-statement writes, no wrapping transaction: each is atomic on its own, the hot path
-    stays within its query budget (BEGIN/COMMIT are round trips too), and no lock is held across them.
-    The call is charged even when storing the answer fails (the provider was paid for it); that
-    raises AnswerNotSaved once the call is metered.
+    On PostgreSQL the exchange, the settle and the usage event are one statement (one round trip,
+    all-or-nothing: a process that dies after it answered has charged and recorded what it answered).
+    Elsewhere, or when that statement fails, three single-statement writes with no wrapping transaction:
+    the call is charged even when storing the answer fails (the provider was paid for it); that raises
+    AnswerNotSaved once the call is metered.
     """
     call, grant = started.call, started.grant
     completion = upstream.completion()
     interrupted = failure is not None or closed
     conversation = started.conversation
-    not_saved = False
-    if completion.output and started.store:
-        try:
-            conversation = _store(
-                started=started,
-                user=user,
-                channel=channel,
-                input=input,
-                completion=completion,
-                interrupted=interrupted,
-                steps=getattr(upstream, "steps", None),
-            )
-        except DatabaseError:
-            logger.exception("answer not saved org=%s agent=%s", user.organization_id, call.agent.pk)
-            not_saved = True
-            failure = failure or AnswerNotSaved(detail="The answer could not be saved; please try again.")
-    usage_services.settle(
-        account=grant.account,
-        period_start=grant.period_start,
-        reserved_tokens_input=grant.reserved_tokens_input,
-        reserved_tokens_output=grant.reserved_tokens_output,
-        tokens_input=completion.tokens_input,
-        tokens_output=completion.tokens_output,
-    )
-    usage_services.record_event(
+    store = bool(completion.output and started.store)
+    metered = {
+        "settle": dict(
+            account=grant.account,
+            period_start=grant.period_start,
+            reserved_tokens_input=grant.reserved_tokens_input,
+            reserved_tokens_output=grant.reserved_tokens_output,
+            tokens_input=completion.tokens_input,
+            tokens_output=completion.tokens_output,
+        ),
+        "event": dict(
+            user=user,
+            agent=call.agent,
+            channel=channel,
+            outcome=Outcome.ERROR if failure is not None else Outcome.OK,
+            error_code=failure.code if failure is not None else (CLIENT_CLOSED if closed else ""),
+            prompt_version=call.version,
+            model="demo" if completion.is_demo else call.model,
+            tokens_input=completion.tokens_input,
+            tokens_output=completion.tokens_output,
+            latency_ms=completion.latency_ms,
+        ),
+    }
+    exchange = dict(
+        conversation=conversation,
         user=user,
         agent=call.agent,
         channel=channel,
-        outcome=Outcome.ERROR if failure is not None else Outcome.OK,
-        error_code=failure.code if failure is not None else (CLIENT_CLOSED if closed else ""),
-        prompt_version=call.version,
-        model="demo" if completion.is_demo else call.model,
-        tokens_input=completion.tokens_input,
-        tokens_output=completion.tokens_output,
-        latency_ms=completion.latency_ms,
+        input=input,
+        completion=completion,
+        interrupted=interrupted,
+        steps=getattr(upstream, "steps", None),
     )
+    together = _store_and_charge_together(exchange=exchange if store else None, metered=metered)
+    not_saved = False
+    if together is not None:
+        conversation = together if store else conversation
+    else:
+        if store:
+            try:
+                conversation = _store(exchange=exchange)
+            except DatabaseError:
+                logger.exception("answer not saved org=%s agent=%s", user.organization_id, call.agent.pk)
+                not_saved = True
+                failure = failure or AnswerNotSaved(detail="The answer could not be saved; please try again.")
+                metered["event"].update(outcome=Outcome.ERROR, error_code=failure.code)
+        usage_services.settle(**metered["settle"])
+        usage_services.record_event(**metered["event"])
     release_connection()
     if not_saved:
         raise failure
@@ -391,23 +405,38 @@ def _settle(
     )
 
 
-def _store(
-    *, started: _Started, user, channel: str, input: str, completion, interrupted: bool, steps: list[dict] | None
-) -> Conversation:
+def _store_and_charge_together(*, exchange: dict | None, metered: dict) -> Conversation | bool | None:
+    """The exchange (when there is one to store), the settle and the usage event in one statement, on
+    PostgreSQL. Returns the stored conversation (True when nothing was to be stored), or None when the
+    statement cannot be used or failed (nothing of it was written): the caller then writes one by one.
+    In a savepoint when a caller's transaction is open, so that a failure leaves it usable."""
+    if not one_statement.supported() or (exchange is not None and exchange.get("steps")):
+        return None  # a tool loop's steps are stored by `runtime.store_exchange`, one by one
+    writes = [usage_services.settle_write(**metered["settle"]), usage_services.event_write(**metered["event"])]
+    conversation = None
+    if exchange is not None:
+        parts, conversation = runtime.exchange_writes(**{k: v for k, v in exchange.items() if k != "steps"})
+        writes = parts + writes
+    try:
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext():
+            row = one_statement.run_together(writes, select="SELECT id FROM conversation" if exchange else "SELECT 1")
+    except DatabaseError:
+        logger.warning("combined settle failed, writing one by one", exc_info=True)
+        return None
+    if conversation is None:
+        return True
+    if conversation.pk is None:
+        conversation.pk = row[0]
+        conversation._state.adding = False
+    return conversation
+
+
+def _store(*, exchange: dict) -> Conversation:
     """The exchange, in a savepoint when a caller's transaction is open, so that a failed INSERT
     leaves that transaction usable for charging the call."""
     in_transaction = transaction.get_connection().in_atomic_block
     with transaction.atomic() if in_transaction else contextlib.nullcontext():
-        return runtime.store_exchange(
-            conversation=started.conversation,
-            user=user,
-            agent=started.call.agent,
-            channel=channel,
-            input=input,
-            completion=completion,
-            interrupted=interrupted,
-            steps=steps,
-        )
+        return runtime.store_exchange(**exchange)
 
 
 def release_connection() -> None:
@@ -445,18 +474,30 @@ def _release(*, started: _Started) -> None:
 
 
 def _record_failure(*, started: _Started, user, channel: str, failure: DomainError) -> None:
-    """Release the reservation and meter the failure; the customer is not charged for it."""
-    call = started.call
+    """Release the reservation and meter the failure; the customer is not charged for it. One statement
+    on PostgreSQL (both or neither), a transaction of two elsewhere."""
+    call, grant = started.call, started.grant
     logger.info("invoke failed org=%s agent=%s code=%s", user.organization_id, call.agent.pk, failure.code)
-    with transaction.atomic():
-        _release(started=started)
-        usage_services.record_event(
-            user=user,
-            agent=call.agent,
-            channel=channel,
-            outcome=Outcome.ERROR,
-            error_code=failure.code,
-            prompt_version=call.version,
-            model=call.model,
-        )
+    released = dict(
+        account=grant.account,
+        period_start=grant.period_start,
+        reserved_requests=grant.reserved_requests,
+        reserved_tokens_input=grant.reserved_tokens_input,
+        reserved_tokens_output=grant.reserved_tokens_output,
+    )
+    event = dict(
+        user=user,
+        agent=call.agent,
+        channel=channel,
+        outcome=Outcome.ERROR,
+        error_code=failure.code,
+        prompt_version=call.version,
+        model=call.model,
+    )
+    if one_statement.supported():
+        one_statement.run_together([usage_services.release_write(**released), usage_services.event_write(**event)])
+    else:
+        with transaction.atomic():
+            usage_services.release(**released)
+            usage_services.record_event(**event)
     release_connection()

@@ -1,5 +1,5 @@
-"""Load benchmark of the invoke path: POST /api/v1/agents/{id}/invoke behind gunicorn, against a fake
-OpenAI upstream with a fixed latency. Prints figures; asserts nothing.
+"""Load benchmark of the invoke path: POST /api/v1/agents/{id}/invoke served as `make run` serves it (gunicorn
+managing uvicorn workers), against a fake OpenAI upstream with a fixed latency. Prints figures; asserts nothing.
 
     python -m bench.invoke                       # the two default scenarios
     python -m bench.invoke -c 64 -l 100 -d 20    # one scenario: 64 in flight, 100 ms upstream, 20 s
@@ -157,30 +157,26 @@ def start_upstream(latency_ms: int) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}/v1"
 
 
-def start_gunicorn(env: dict[str, str], args) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """The command `make run` runs (gunicorn managing uvicorn workers, CONN_MAX_AGE=0, the pool of
+    DATABASE_POOL_MAX_SIZE connections per worker), on a free port, without the access log."""
     port = free_port()
+    env = {**env, "CONN_MAX_AGE": "0"}
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "botgeneric.wsgi:application",
+        "botgeneric.asgi:application",
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
         "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
+        "uvicorn_worker.UvicornWorker",
+        "--workers",
+        str(workers),
         "--backlog",
         "4096",
-        "--keep-alive",
-        "30",
         "--log-level",
         "warning",
-        "--preload",
-        "--config",
-        "python:bench.gunicorn_conf",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -379,7 +375,7 @@ def run_scenario(scenario: Scenario, args, env: dict[str, str], agent_id: int, s
                 args.warmup,
             )
         )
-        server, app_url = start_gunicorn(env, args)
+        server, app_url = start_server(env, args.workers)
         app_run = asyncio.run(
             drive(
                 f"{app_url}/api/v1/agents/{agent_id}/invoke",
@@ -401,7 +397,7 @@ def run_scenario(scenario: Scenario, args, env: dict[str, str], agent_id: int, s
     overhead = {p: app_run.percentile(p) - upstream_run.percentile(p) for p in (50, 95, 99)}
     cpu_per_request = app_run.cpu * 1000 / max(len(app_run.latencies) + sum(app_run.errors.values()), 1)
     print(
-        f"  app CPU   {cpu_per_request:.1f} ms per invoke (gunicorn workers, user+system) — "
+        f"  app CPU   {cpu_per_request:.1f} ms per invoke (server workers, user+system) — "
         f"{args.workers} cores could serve at most {1000 * args.workers / cpu_per_request:.0f} req/s"
     )
     print(f"  overhead  p50 {overhead[50]:7.1f} ms   p95 {overhead[95]:7.1f} ms   p99 {overhead[99]:7.1f} ms")
@@ -420,12 +416,8 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds before each measurement")
     parser.add_argument("-c", "--concurrency", type=int, help="requests in flight (one scenario instead of the two)")
     parser.add_argument("-l", "--latency-ms", type=int, help="upstream latency (with --concurrency)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (one per core)")
-    parser.add_argument("--threads", type=int, default=128, help="gunicorn threads per worker")
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument(
-        "--db-pool", type=int, default=20, help="DATABASE_POOL_MAX_SIZE per worker (0 = a connection per thread)"
-    )
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (make run: WEB_CONCURRENCY=2)")
+    parser.add_argument("--db-pool", type=int, default=20, help="DATABASE_POOL_MAX_SIZE per worker (make run: 20)")
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of one invoke")
     return parser.parse_args(argv)
 
@@ -450,7 +442,7 @@ def main(argv=None) -> None:
         count = queries_per_invoke(agent_id, secret, args.show_queries)
     finally:
         stop(upstream)
-    print(f"bench database {args.database_url}; gunicorn {args.workers} x {args.worker_class}/{args.threads} threads")
+    print(f"bench database {args.database_url}; gunicorn, {args.workers} uvicorn workers (make run's settings)")
     print(f"SQL queries per invoke (steady state, API key auth): {count}")
     for scenario in scenarios:
         run_scenario(scenario, args, env, agent_id, secret)

@@ -44,8 +44,8 @@ from bench.invoke import (  # noqa: E402  (the path above first)
     point_provider_at,
     seed,
     setup_django,
+    start_server,
     stop,
-    wait_for_health,
     wait_for_port,
 )
 
@@ -91,32 +91,6 @@ def start_upstream(word_ms: int) -> tuple[subprocess.Popen, str]:
     )
     wait_for_port(port, process)
     return process, f"http://127.0.0.1:{port}/v1"
-
-
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    """The command `make run` runs, on a free port."""
-    port = free_port()
-    env = {**env, "CONN_MAX_AGE": "0"}
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "botgeneric.asgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        "uvicorn_worker.UvicornWorker",
-        "--workers",
-        str(workers),
-        "--backlog",
-        "4096",
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_health(url, process)
-    return process, url
 
 
 def rss_mb(pids: list[int]) -> float:
