@@ -7,8 +7,9 @@ driven by the same load generator. Prints one table; asserts nothing.
 LiteLLM is the gateway our customers would otherwise put in front of their models. It is installed into its
 own virtualenv under `--work-dir` (bench/.work, not the project's .venv; pip fetches it from PyPI on the
 first run) and run as `litellm --config … --num_workers N` (`--litellm-workers`, 1: on this machine its
-workers died silently at start with 2), one model pointing at the fake upstream, and a per-key rpm / tpm / budget limit whose counters live in Redis
-(`general_settings.coordination_redis`, REDIS_URL's database). LiteLLM keeps virtual keys in a database
+workers died silently at start with 2), one model pointing at the fake upstream, and a per-key rpm / tpm /
+budget limit whose counters live in Redis (`general_settings.coordination_redis`, REDIS_URL's database).
+LiteLLM keeps virtual keys in a database
 it reaches through Prisma, whose engines are downloaded at run time (not possible here), so the key is
 issued by a custom auth hook (`custom_auth`, LiteLLM's documented hook) carrying those limits: LiteLLM's
 own rate limiter then counts them in Redis on every call, as it does for a virtual key.
