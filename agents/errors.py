@@ -16,3 +16,6 @@ class AgentErrorCode(ErrorCode):
     MODEL_NOT_FOUND = "model_not_found", "No such model."
     # The OpenAI-compatible endpoint's name for a body it cannot take (OpenAI's own code).
     INVALID_REQUEST_ERROR = "invalid_request_error", "Invalid request."
+    UNSUPPORTED_PARAMETER = "unsupported_parameter", "This parameter is not supported."
+    PARAMETER_LOCKED = "parameter_locked", "This parameter is fixed by the model's operator."
+    UNKNOWN_URL = "unknown_url", "No such endpoint on the OpenAI-compatible API."

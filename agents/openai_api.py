@@ -1,8 +1,11 @@
 """The OpenAI-compatible channel (SPEC §7): any OpenAI client library can call an agent.
 
-`model` names the agent by slug and the last user message is the input. Everything else — who may call
-what, quotas, metering — is `agents.services.invoke` on channel `api`, exactly as for the REST API; this
-module only translates the wire format both ways, errors included.
+`model` names the agent by slug; the client's messages follow the agent's own prompt (the last user
+message goes through its template); parameters and tools reach the provider, and tool calls come back.
+Everything else — who may call what, quotas, metering — is `agents.services.invoke_stream` on channel
+`api`, exactly as for the REST API; this module only translates the wire format both ways, errors
+included. Stateless like OpenAI's: the exchange is stored only with `store: true` or a
+`metadata.conversation_id` to continue.
 """
 
 import json
@@ -10,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -19,10 +23,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.errors import AgentErrorCode
-from agents.models import Agent
-from agents.selectors import agent_by_slug
-from agents.serializers import MAX_INPUT_CHARS
-from agents.services import InvokeResult, StreamDone, TextDelta, invoke_stream
+from agents.models import Agent, Conversation
+from agents.openai_requests import ChatCompletionInput
+from agents.selectors import access_conversation, agent_by_slug
+from agents.services import InvokeResult, StreamDone, TextDelta, ToolCallDelta, invoke_stream
 from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
@@ -120,52 +124,7 @@ class AsyncOpenAIView(AsyncAPIView, OpenAIView):
     pass
 
 
-# Request and response shapes (the subset of OpenAI's Chat Completions API an agent can honour).
-
-
-class ChatMessage(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant", "tool", "function"])
-    content = serializers.JSONField(required=False, allow_null=True, default="")
-
-    def validate_content(self, content):
-        """A string, or a list of parts of which only `text` parts can reach a prompt template."""
-        if content is None or isinstance(content, str):
-            return self._checked(content or "")
-        if not isinstance(content, list):
-            raise serializers.ValidationError("must be a string or a list of content parts")
-        texts = []
-        for part in content:
-            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise serializers.ValidationError("only text content parts are supported")
-            texts.append(part["text"])
-        return self._checked("\n".join(texts))
-
-    @staticmethod
-    def _checked(text: str) -> str:
-        """The caps of the REST invoke's input, checked before anything is sent upstream."""
-        if len(text) > MAX_INPUT_CHARS:
-            raise serializers.ValidationError(f"must be at most {MAX_INPUT_CHARS} characters")
-        if "\x00" in text:
-            raise serializers.ValidationError("must not contain NUL characters")
-        return text
-
-
-class ChatCompletionInput(serializers.Serializer):
-    model = serializers.CharField(max_length=80, help_text="The agent's slug (see GET models).")
-    messages = ChatMessage(many=True, allow_empty=False)
-    stream = serializers.BooleanField(required=False, default=False)
-    stream_options = serializers.DictField(required=False, allow_null=True)
-    n = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1)
-
-    def validate_messages(self, messages):
-        user_texts = [message["content"] for message in messages if message["role"] == "user"]
-        if not user_texts or not user_texts[-1].strip():
-            raise serializers.ValidationError("the last user message is the agent's input and must not be empty")
-        return messages
-
-    @property
-    def agent_input(self) -> str:
-        return [m["content"] for m in self.validated_data["messages"] if m["role"] == "user"][-1]
+# Response shapes (the request ones are in agents.openai_requests).
 
 
 ErrorObject = inline_serializer(
@@ -275,8 +234,17 @@ class ChatCompletionsView(AsyncOpenAIView):
         },
     )
     async def post(self, request, prepared):
-        data, agent = prepared
-        stream = invoke_stream(user=request.user, agent=agent, channel=Channel.API, input=data.agent_input)
+        data, agent, conversation = prepared
+        stream = invoke_stream(
+            user=request.user,
+            agent=agent,
+            channel=Channel.API,
+            input=data.agent_input,
+            conversation=conversation,
+            messages=data.wire_messages,
+            options=data.options,
+            store=data.keeps_exchange,
+        )
         first = await anext(stream)  # refusals and failures before the answer starts raise here
         completion_id, created, slug = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data.validated_data["model"]
         if data.validated_data["stream"]:
@@ -286,33 +254,42 @@ class ChatCompletionsView(AsyncOpenAIView):
         async for event in stream:
             first = event
         result = first.result
-        return Response(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": slug,
-                "system_fingerprint": None,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": result.output, "refusal": None},
-                        "finish_reason": "stop",
-                        "logprobs": None,
-                    }
-                ],
-                "usage": _usage(result),
-            }
-        )
+        message = {"role": "assistant", "content": result.output or None, "refusal": None}
+        if result.tool_calls:
+            message["tool_calls"] = result.tool_calls
+        body = {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": slug,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "message": message, "finish_reason": result.finish_reason, "logprobs": None}],
+            "usage": _usage(result),
+        }
+        if result.conversation is not None:
+            body["metadata"] = {"conversation_id": str(result.conversation.pk)}
+        return Response(body)
 
-    def prepare(self, request) -> tuple[ChatCompletionInput, Agent]:
-        data = ChatCompletionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        slug = data.validated_data["model"]
-        agent = agent_by_slug(slug=slug)
-        if agent is None:
-            raise _model_not_found(slug)
-        return data, agent
+    def prepare(self, request) -> tuple[ChatCompletionInput, Agent, Conversation | None]:
+        return prepared_call(request, ChatCompletionInput(data=request.data))
+
+
+def prepared_call(request, data):
+    """Validate the body, find the agent (its active prompt joined), refuse locked parameters, and fetch
+    the stored conversation to continue, the caller's own only (404 otherwise)."""
+    data.is_valid(raise_exception=True)
+    slug = data.validated_data["model"]
+    agent = agent_by_slug(slug=slug)
+    if agent is None:
+        raise _model_not_found(slug)
+    if agent.active_prompt is not None:
+        data.check_locks(agent.active_prompt)
+    conversation = None
+    if data.conversation_id is not None:
+        conversation = access_conversation(
+            user=request.user, conversation_id=data.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
+        )
+    return data, agent, conversation
 
 
 class _ChunkShape:
@@ -333,20 +310,33 @@ def _data(payload: dict) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
+def _delta(event: TextDelta | ToolCallDelta) -> dict:
+    if isinstance(event, TextDelta):
+        return {"content": event.text}
+    call: dict = {"index": event.index}
+    if event.id:
+        call.update(id=event.id, type="function")
+    call["function"] = (
+        {"name": event.name, "arguments": event.arguments} if event.name else {"arguments": event.arguments}
+    )
+    return {"tool_calls": [call]}
+
+
 async def _chunks(
-    first: TextDelta, stream: AsyncIterator, shape: _ChunkShape, *, include_usage: bool
+    first: TextDelta | ToolCallDelta, stream: AsyncIterator, shape: _ChunkShape, *, include_usage: bool
 ) -> AsyncIterator[str]:
-    """Each delta as its own chunk as it arrives (the first one carries the role), the stop chunk, the
-    usage chunk when asked for, `[DONE]`. A failure midway ends the stream with OpenAI's error object."""
-    yield shape.choice({"role": "assistant", "content": first.text})
+    """Each delta (text or a tool call fragment) as its own chunk as it arrives (the first one carries the
+    role), the finish chunk, the usage chunk when asked for, `[DONE]`. A failure midway ends the stream
+    with OpenAI's error object."""
+    yield shape.choice({"role": "assistant", **_delta(first)})
     try:
         async for event in with_keepalives(stream):
             if event is None:
                 yield ": keep-alive\n\n"
-            elif isinstance(event, TextDelta):
-                yield shape.choice({"content": event.text})
+            elif isinstance(event, TextDelta | ToolCallDelta):
+                yield shape.choice(_delta(event))
             elif isinstance(event, StreamDone):
-                yield shape.choice({}, "stop")
+                yield shape.choice({}, event.result.finish_reason)
                 if include_usage:
                     yield shape.usage(event.result)
     except DomainError as failure:

@@ -369,6 +369,9 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     AgentErrorCode.NO_AGENT: gettext_lazy("Choose an agent first: /agents"),
     AgentErrorCode.MODEL_NOT_FOUND: gettext_lazy("This agent is no longer available. Choose another one with /agents."),
     AgentErrorCode.INVALID_REQUEST_ERROR: _DID_NOT_WORK,
+    AgentErrorCode.UNSUPPORTED_PARAMETER: _DID_NOT_WORK,
+    AgentErrorCode.PARAMETER_LOCKED: _DID_NOT_WORK,
+    AgentErrorCode.UNKNOWN_URL: _DID_NOT_WORK,
     PromptErrorCode.MISSING_VARIABLE: gettext_lazy(
         "This agent needs details a chat message cannot give. Please use it on the website."
     ),

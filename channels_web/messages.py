@@ -225,6 +225,9 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
         gettext_lazy("This message is too long for the agent. Please send a shorter one.")
     ),
     AgentErrorCode.NO_AGENT: _say(gettext_lazy("Choose an agent first.")),
+    AgentErrorCode.UNSUPPORTED_PARAMETER: _say(_CHECK_INPUT),
+    AgentErrorCode.PARAMETER_LOCKED: _say(_CHECK_INPUT),
+    AgentErrorCode.UNKNOWN_URL: _say(_NOT_AVAILABLE),
     DeploymentErrorCode.BOT_IN_USE: _say(gettext_lazy("This bot is already deployed; delete that deployment first.")),
     DeploymentErrorCode.TELEGRAM_ERROR: _say(gettext_lazy("Telegram could not connect the bot. Please try again.")),
     DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE: _say(gettext_lazy("This assistant cannot answer right now.")),

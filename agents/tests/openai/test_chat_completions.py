@@ -6,57 +6,14 @@ policy → runtime → SDK → fake upstream, and back.
 
 import openai
 import pytest
-from django.urls import get_resolver
 from rest_framework.test import APIClient
 
-from agents.tests.factories import AgentFactory, LLMProviderFactory
-from billing.tests.factories import PlanFactory
-from policy.tests.factories import BillingAccountFactory, PolicyRuleFactory
-from prompts.tests.factories import ActivePromptVersionFactory
+from agents.tests.factories import AgentFactory
+from policy.tests.factories import PolicyRuleFactory
 from tenants.services import create_api_key, revoke_api_key
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def upstream_agent(db, fake_openai):
-    """An agent whose active prompt calls the fake upstream through an OpenAI-kind provider."""
-    agent = AgentFactory(slug="writer")
-    provider = LLMProviderFactory(openai=True, base_url=fake_openai.base_url, api_key="sk-upstream")
-    ActivePromptVersionFactory(agent=agent, provider=provider, template="Please answer: {input}", model="gpt-4o-mini")
-    return agent
-
-
-@pytest.fixture
-def plan(upstream_agent):
-    return PlanFactory(agents=[upstream_agent], quota_requests=100)
-
-
-@pytest.fixture
-def api_key(user, plan):
-    BillingAccountFactory(organization=user.organization, plan=plan)
-    _, secret = create_api_key(organization=user.organization, name="sdk", actor=user)
-    return secret
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _urlconf_loaded():
-    """Import the URLconf (all of it: aiogram, payment SDKs…) before the SDK's first request starts its
-    timeout clock; on a busy machine that first import alone can take longer than a request may."""
-    get_resolver().url_patterns  # noqa: B018
-
-
-@pytest.fixture
-def client(live_asgi_server, api_key):
-    """The official SDK as a customer would configure it; no retries, so each call is one request."""
-    with sdk_client(live_asgi_server, api_key) as client:
-        yield client
-
-
-def sdk_client(live_asgi_server, secret: str) -> openai.OpenAI:
-    """Closed after the test, so the live server's threads (and their database sessions) end with it."""
-    return openai.OpenAI(base_url=f"{live_asgi_server.url}/api/v1/openai", api_key=secret, max_retries=0, timeout=60)
 
 
 def test_chat_completion_answers_in_openai_shape_and_is_metered(client, upstream_agent, fake_openai, user):
@@ -152,7 +109,7 @@ def test_rate_limited_is_rate_limit_error_with_retry_after(client, user, same_ra
 
 
 @pytest.mark.parametrize("make_key", ["garbage", "revoked"])
-def test_bad_or_revoked_key_is_authentication_error(live_asgi_server, user, api_key, make_key):
+def test_bad_or_revoked_key_is_authentication_error(live_asgi_server, sdk_client, user, api_key, make_key):
     if make_key == "revoked":
         key = user.organization.api_keys.get()
         revoke_api_key(key=key, actor=user)
@@ -213,7 +170,7 @@ def test_upstream_failure_is_a_server_error_and_not_charged(client, fake_openai)
     assert PeriodCounter.objects.get().requests == 0
 
 
-def test_no_subscription_is_402(live_asgi_server, user, upstream_agent):
+def test_no_subscription_is_402(live_asgi_server, sdk_client, user, upstream_agent):
     _, secret = create_api_key(organization=user.organization, name="unsubscribed", actor=user)
     with sdk_client(live_asgi_server, secret) as client, pytest.raises(openai.APIStatusError) as refused:
         client.chat.completions.create(model="writer", messages=[{"role": "user", "content": "hi"}])
