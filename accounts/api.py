@@ -19,7 +19,7 @@ from accounts.services import AccountError, register_user, set_locale, update_pr
 from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import ApiErrorCode, DomainError
-from botgeneric.openapi import ERROR_RESPONSES
+from botgeneric.openapi import ERROR_RESPONSES, JWT_ONLY
 from policy.errors import DenyCode
 from tenants.permissions import NoApiKeyChanges
 
@@ -127,7 +127,7 @@ class ProfileView(APIView):
     def get(self, request):
         return Response(s.ProfileOutput(_profile_queryset().get(pk=request.user.pk)).data)
 
-    @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput, **ERROR_RESPONSES})
+    @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput, **ERROR_RESPONSES}, auth=JWT_ONLY)
     def patch(self, request):
         data = s.ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -138,7 +138,7 @@ class ProfileView(APIView):
 class LocaleView(APIView):
     permission_classes = [IsAuthenticated, NoApiKeyChanges]
 
-    @extend_schema(request=s.LocaleInput, responses={200: s.ProfileOutput, **ERROR_RESPONSES})
+    @extend_schema(request=s.LocaleInput, responses={200: s.ProfileOutput, **ERROR_RESPONSES}, auth=JWT_ONLY)
     def put(self, request):
         locale = request.data.get("locale") if isinstance(request.data, dict) else None
         if not isinstance(locale, str):

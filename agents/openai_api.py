@@ -12,7 +12,10 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -24,16 +27,32 @@ from rest_framework.views import APIView
 
 from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation
-from agents.openai_requests import ChatCompletionInput
-from agents.selectors import access_conversation, agent_by_slug
-from agents.services import InvokeResult, StreamDone, TextDelta, ToolCallDelta, invoke_stream
+from agents.openai_requests import ChatCompletionInput, ResponsesInput
+from agents.openai_responses import ResponseShape, new_response_id, response_events
+from agents.selectors import access_conversation, agent_by_slug, with_active_prompt
+from agents.services import (
+    InvokeResult,
+    StreamDone,
+    TextDelta,
+    ToolCallDelta,
+    discard_unanswered,
+    invoke_stream,
+    release_connection,
+    start_conversation,
+)
 from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
-from policy.errors import DenyCode
+from botgeneric.openapi import ERROR_EXTRAS
+from policy.errors import DenyCode, PolicyDenied
+from policy.headroom import headroom
 from policy.selectors import agents_for
+from policy.services import Access, check_access
+from prompts.models import LockableParameter
 from tenants.authentication import BearerApiKeyAuthentication
 from tenants.permissions import ApiKeyScopes
+from usage.models import Outcome
+from usage.services import record_event
 
 OWNER = "bot-generic"
 # What the OpenAI SDKs and their users switch on: the error `type` per HTTP status.
@@ -90,7 +109,7 @@ def openai_exception_handler(exc, context):
 
 def _first_field_error(detail, path: str = "") -> tuple[str | None, str]:
     """OpenAI reports one problem with the offending parameter in `param` (`messages[2].content`)."""
-    if isinstance(detail, dict):
+    if isinstance(detail, dict) and detail:
         field, value = next(iter(detail.items()))
         if isinstance(field, int):  # a list's errors by index
             name = f"{path}[{field}]"
@@ -137,6 +156,7 @@ ErrorObject = inline_serializer(
                 "type": serializers.CharField(),
                 "code": serializers.CharField(allow_null=True),
                 "param": serializers.CharField(allow_null=True),
+                **{name: field for name, field in ERROR_EXTRAS.items() if name != "fields"},
             },
         )
     },
@@ -172,8 +192,9 @@ ChatCompletionOutput = inline_serializer(
                     name="ChatCompletionMessage",
                     fields={
                         "role": serializers.CharField(),
-                        "content": serializers.CharField(),
+                        "content": serializers.CharField(allow_null=True, help_text="null when the model calls tools"),
                         "refusal": serializers.CharField(allow_null=True),
+                        "tool_calls": serializers.ListField(child=serializers.DictField(), required=False),
                     },
                 ),
                 "finish_reason": serializers.CharField(),
@@ -188,15 +209,32 @@ ChatCompletionOutput = inline_serializer(
                 "total_tokens": serializers.IntegerField(),
             },
         ),
+        "metadata": serializers.DictField(
+            required=False, help_text="`conversation_id` of the stored conversation (with store or a conversation_id)."
+        ),
     },
 )
 
 
+class ModelFeatures(serializers.Serializer):
+    streaming = serializers.BooleanField()
+    tools = serializers.BooleanField(help_text="`tools` may be sent (the operator has not locked them).")
+    json_output = serializers.BooleanField(help_text="`response_format` / `text.format` may be sent.")
+    audio = serializers.BooleanField(help_text="Audio in or out: not on this API.")
+
+
 class OpenAIModel(serializers.Serializer):
+    """OpenAI's model entry; the fields after `owned_by` are ours, and clients that do not know them ignore them."""
+
     id = serializers.CharField(help_text="The agent's slug: pass it as `model`.")
     object = serializers.CharField(default="model")
     created = serializers.IntegerField()
     owned_by = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    features = ModelFeatures()
+    context_tokens = serializers.IntegerField(allow_null=True, help_text="The most prompt tokens sent to the model.")
+    max_output_tokens = serializers.IntegerField(allow_null=True, help_text="The longest answer.")
 
 
 class OpenAIModelList(serializers.Serializer):
@@ -213,13 +251,90 @@ def _usage(result) -> dict:
 
 
 def _model(agent: Agent) -> dict:
-    return {"id": agent.slug, "object": "model", "created": int(agent.created_at.timestamp()), "owned_by": OWNER}
+    """An agent as a model entry; `agent.active_prompt` joined (with_active_prompt)."""
+    version = agent.active_prompt
+    locked = set(version.locked_parameters or []) if version is not None else set()
+    return {
+        "id": agent.slug,
+        "object": "model",
+        "created": int(agent.created_at.timestamp()),
+        "owned_by": OWNER,
+        "name": agent.name,
+        "description": agent.description,
+        "features": {
+            "streaming": True,
+            "tools": LockableParameter.TOOLS not in locked,
+            "json_output": LockableParameter.RESPONSE_FORMAT not in locked,
+            "audio": False,
+        },
+        "context_tokens": version.context_tokens if version is not None else None,
+        "max_output_tokens": version.max_tokens if version is not None else None,
+    }
+
+
+@dataclass
+class PreparedRequest:
+    data: Any
+    agent: Agent
+    access: Access
+    conversation: Conversation | None
+
+
+def prepared_request(request, data) -> PreparedRequest:
+    """Validate the body, find the agent (its active prompt joined), decide access (a refusal is metered,
+    as the REST API's PolicyPermission does), refuse locked parameters, and fetch the stored conversation
+    to continue, the caller's own only (404 otherwise)."""
+    data.is_valid(raise_exception=True)
+    slug = data.validated_data["model"]
+    agent = agent_by_slug(slug=slug)
+    if agent is None:
+        raise _model_not_found(slug)
+    try:
+        access = check_access(user=request.user, agent=agent, channel=Channel.API)
+    except PolicyDenied as denied:
+        record_event(
+            user=request.user, agent=agent, channel=Channel.API, outcome=Outcome.DENIED, error_code=denied.code
+        )
+        raise
+    if agent.active_prompt is not None:
+        data.check_locks(agent.active_prompt)
+    conversation = None
+    if data.conversation_id is not None:
+        conversation = access_conversation(
+            user=request.user, conversation_id=data.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
+        )
+    return PreparedRequest(data=data, agent=agent, access=access, conversation=conversation)
+
+
+def _duration(seconds: int) -> str:
+    """OpenAI's reset format: `17s`, `6m0s`, `50h3m12s`."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    return f"{minutes}m{seconds}s" if minutes else f"{seconds}s"
+
+
+def _ratelimit_headers(access: Access) -> dict[str, str]:
+    """`x-ratelimit-{limit,remaining,reset}-{requests,tokens}` from the rate limit and the plan's quota,
+    as they stand once this call is counted; a pair is left out when it is unlimited."""
+    rooms = headroom(access=access)
+    release_connection()
+    headers = {}
+    for metric, room in (("requests", rooms.requests), ("tokens", rooms.tokens)):
+        if room is not None:
+            headers[f"x-ratelimit-limit-{metric}"] = str(room.limit)
+            headers[f"x-ratelimit-remaining-{metric}"] = str(room.remaining)
+            headers[f"x-ratelimit-reset-{metric}"] = _duration(room.reset_seconds)
+    return headers
 
 
 class ChatCompletionsView(AsyncOpenAIView):
     @extend_schema(
         operation_id="openai_chat_completions",
         tags=["openai"],
+        description="OpenAI's Chat Completions: `model` is an agent's slug; the messages follow the agent's own "
+        "prompt. Stored as a conversation only with `store: true` or `metadata.conversation_id`.",
         request=ChatCompletionInput,
         responses={
             (200, "application/json"): ChatCompletionOutput,
@@ -233,14 +348,15 @@ class ChatCompletionsView(AsyncOpenAIView):
             **OPENAI_ERRORS,
         },
     )
-    async def post(self, request, prepared):
-        data, agent, conversation = prepared
+    async def post(self, request, prepared: PreparedRequest):
+        data = prepared.data
         stream = invoke_stream(
             user=request.user,
-            agent=agent,
+            agent=prepared.agent,
             channel=Channel.API,
             input=data.agent_input,
-            conversation=conversation,
+            conversation=prepared.conversation,
+            access=prepared.access,
             messages=data.wire_messages,
             options=data.options,
             store=data.keeps_exchange,
@@ -250,7 +366,10 @@ class ChatCompletionsView(AsyncOpenAIView):
         if data.validated_data["stream"]:
             include_usage = bool((data.validated_data.get("stream_options") or {}).get("include_usage"))
             chunks = _chunks(first, stream, _ChunkShape(completion_id, created, slug), include_usage=include_usage)
-            return await event_stream_response(request, chunks)
+            response = await event_stream_response(request, chunks)
+            for name, value in (await sync_to_async(_ratelimit_headers)(prepared.access)).items():
+                response[name] = value
+            return response
         async for event in stream:
             first = event
         result = first.result
@@ -268,28 +387,87 @@ class ChatCompletionsView(AsyncOpenAIView):
         }
         if result.conversation is not None:
             body["metadata"] = {"conversation_id": str(result.conversation.pk)}
-        return Response(body)
+        return Response(body, headers=await sync_to_async(_ratelimit_headers)(prepared.access))
 
-    def prepare(self, request) -> tuple[ChatCompletionInput, Agent, Conversation | None]:
-        return prepared_call(request, ChatCompletionInput(data=request.data))
+    def prepare(self, request) -> PreparedRequest:
+        return prepared_request(request, ChatCompletionInput(data=request.data))
 
 
-def prepared_call(request, data):
-    """Validate the body, find the agent (its active prompt joined), refuse locked parameters, and fetch
-    the stored conversation to continue, the caller's own only (404 otherwise)."""
-    data.is_valid(raise_exception=True)
-    slug = data.validated_data["model"]
-    agent = agent_by_slug(slug=slug)
-    if agent is None:
-        raise _model_not_found(slug)
-    if agent.active_prompt is not None:
-        data.check_locks(agent.active_prompt)
-    conversation = None
-    if data.conversation_id is not None:
-        conversation = access_conversation(
-            user=request.user, conversation_id=data.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
+ResponseObject = inline_serializer(
+    name="OpenAIResponse",
+    fields={
+        "id": serializers.CharField(help_text="Pass it as `previous_response_id` to continue (stored responses)."),
+        "object": serializers.CharField(default="response"),
+        "created_at": serializers.IntegerField(),
+        "status": serializers.ChoiceField(choices=["completed", "incomplete", "failed", "in_progress"]),
+        "model": serializers.CharField(),
+        "output": serializers.ListField(child=serializers.DictField()),
+        "usage": serializers.DictField(allow_null=True),
+        "error": serializers.DictField(allow_null=True),
+    },
+)
+
+
+class ResponsesView(AsyncOpenAIView):
+    @extend_schema(
+        operation_id="openai_responses",
+        tags=["openai"],
+        description="OpenAI's Responses API for text: `input` a string or messages, `instructions`, "
+        "`previous_response_id` to continue a stored response (responses are stored unless `store: false`).",
+        request=ResponsesInput,
+        responses={
+            (200, "application/json"): ResponseObject,
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="With `stream: true`: response.created, response.in_progress, "
+                "response.output_item.added, response.content_part.added, response.output_text.delta (one per "
+                "piece of text), response.output_text.done, response.content_part.done, response.output_item.done, "
+                "response.completed (with usage); a failure midway sends `error` then response.failed.",
+            ),
+            **OPENAI_ERRORS,
+        },
+    )
+    async def post(self, request, prepared: PreparedRequest):
+        data, agent = prepared.data, prepared.agent
+        conversation, started_here = prepared.conversation, False
+        if data.keeps_exchange and conversation is None:
+            conversation = await sync_to_async(start_conversation)(
+                user=request.user, agent=agent, channel=Channel.API, title=data.agent_input
+            )
+            started_here = True
+        stream = invoke_stream(
+            user=request.user,
+            agent=agent,
+            channel=Channel.API,
+            input=data.agent_input,
+            conversation=conversation,
+            access=prepared.access,
+            messages=data.wire_messages,
+            options=data.options,
+            store=data.keeps_exchange,
         )
-    return data, agent, conversation
+        try:
+            first = await anext(stream)  # refusals and failures before the answer starts raise here
+        except DomainError:
+            if started_here:
+                await sync_to_async(discard_unanswered)(conversation=conversation)
+            raise
+        response_id = new_response_id(conversation.pk if conversation is not None else None)
+        shape = ResponseShape(
+            response_id=response_id, model=agent.slug, data=data.validated_data, store=data.keeps_exchange
+        )
+        if data.validated_data["stream"]:
+            response = await event_stream_response(request, response_events(first, stream, shape))
+            for name, value in (await sync_to_async(_ratelimit_headers)(prepared.access)).items():
+                response[name] = value
+            return response
+        async for event in stream:
+            first = event
+        body = shape.response(status="completed", result=first.result)
+        return Response(body, headers=await sync_to_async(_ratelimit_headers)(prepared.access))
+
+    def prepare(self, request) -> PreparedRequest:
+        return prepared_request(request, ResponsesInput(data=request.data))
 
 
 class _ChunkShape:
@@ -352,7 +530,7 @@ class ModelListView(OpenAIView):
     )
     def get(self, request):
         agents = agents_for(user=request.user, channel=Channel.API)
-        return Response({"object": "list", "data": [_model(agent) for agent in agents]})
+        return Response({"object": "list", "data": [_model(agent) for agent in with_active_prompt(agents)]})
 
 
 class ModelDetailView(OpenAIView):
@@ -360,7 +538,7 @@ class ModelDetailView(OpenAIView):
         operation_id="openai_models_retrieve", tags=["openai"], responses={200: OpenAIModel, **OPENAI_ERRORS}
     )
     def get(self, request, model: str):
-        agent = agents_for(user=request.user, channel=Channel.API).filter(slug=model).first()
+        agent = with_active_prompt(agents_for(user=request.user, channel=Channel.API).filter(slug=model)).first()
         if agent is None:
             raise _model_not_found(model)
         return Response(_model(agent))

@@ -32,6 +32,7 @@ LOCKED_BY = {
     "presence_penalty": LockableParameter.PRESENCE_PENALTY,
     "frequency_penalty": LockableParameter.FREQUENCY_PENALTY,
     "response_format": LockableParameter.RESPONSE_FORMAT,
+    "text": LockableParameter.RESPONSE_FORMAT,
     "tools": LockableParameter.TOOLS,
     "tool_choice": LockableParameter.TOOLS,
     "parallel_tool_calls": LockableParameter.TOOLS,
@@ -290,3 +291,92 @@ class ChatCompletionInput(ModelOptions):
         data = self.validated_data
         max_tokens = data.get("max_completion_tokens") or data.get("max_tokens")
         return self.call_options(max_tokens=max_tokens, response_format=data.get("response_format"))
+
+
+RESPONSE_ID = re.compile(r"^resp_(\d+)_[0-9a-f]+$")
+
+
+class InputItem(serializers.Serializer):
+    """A Responses API input message; only text content reaches an agent."""
+
+    type = serializers.ChoiceField(choices=["message"], required=False)
+    role = serializers.ChoiceField(choices=["system", "developer", "user", "assistant"])
+    content = serializers.JSONField()
+
+    def validate_content(self, content):
+        return text_of(content, part_types=("input_text", "output_text", "text"))
+
+
+class TextOptions(serializers.Serializer):
+    """`text.format`: the Responses API's structured output (`response_format` of Chat Completions)."""
+
+    format = serializers.DictField(required=False)
+
+    def validate_format(self, value):
+        kind = value.get("type")
+        if kind in ("text", "json_object"):
+            return {"type": kind}
+        if kind != "json_schema":
+            raise serializers.ValidationError('type must be "text", "json_object" or "json_schema"')
+        if not isinstance(value.get("name"), str) or not TOOL_NAME.match(value["name"]):
+            raise serializers.ValidationError("json_schema needs a name (a-z, A-Z, 0-9, _ and -, at most 64)")
+        schema = {key: value[key] for key in ("name", "schema", "strict", "description") if key in value}
+        return {"type": "json_schema", "json_schema": schema}
+
+
+class ResponsesInput(ModelOptions):
+    """The Responses API for text in and out (no tools): `input` a string or a list of messages."""
+
+    tools = None
+    tool_choice = None
+    parallel_tool_calls = None
+    input = serializers.JSONField()
+    instructions = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=MAX_INPUT_CHARS)
+    previous_response_id = serializers.RegexField(RESPONSE_ID, required=False, allow_null=True)
+    max_output_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    text = TextOptions(required=False, allow_null=True)
+    store = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Store the response so `previous_response_id` can continue it (the default).",
+    )
+
+    def validate_input(self, value):
+        if isinstance(value, str):
+            items = [{"role": "user", "content": checked_text(value)}]
+        elif isinstance(value, list) and value:
+            serializer = InputItem(data=value, many=True)
+            if not serializer.is_valid():
+                raise serializers.ValidationError(serializer.errors)
+            items = [{"role": item["role"], "content": item["content"]} for item in serializer.validated_data]
+        else:
+            raise serializers.ValidationError("must be a string or a non-empty list of messages")
+        users = [item["content"] for item in items if item["role"] == "user"]
+        if not users or not users[-1].strip():
+            raise serializers.ValidationError("the last user message is the agent's input and must not be empty")
+        return items
+
+    @property
+    def keeps_exchange(self) -> bool:
+        return self.validated_data.get("store") is not False
+
+    @property
+    def conversation_id(self) -> int | None:
+        previous = self.validated_data.get("previous_response_id")
+        return int(RESPONSE_ID.match(previous).group(1)) if previous else None
+
+    @property
+    def agent_input(self) -> str:
+        return [item["content"] for item in self.validated_data["input"] if item["role"] == "user"][-1]
+
+    @property
+    def wire_messages(self) -> list[dict]:
+        instructions = self.validated_data.get("instructions")
+        first = [{"role": "system", "content": instructions}] if instructions else []
+        return first + [ChatMessage.wire(item) for item in self.validated_data["input"]]
+
+    @property
+    def options(self) -> CallOptions:
+        data = self.validated_data
+        response_format = (data.get("text") or {}).get("format")
+        return self.call_options(max_tokens=data.get("max_output_tokens"), response_format=response_format)

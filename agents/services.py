@@ -439,6 +439,20 @@ def _store(*, exchange: dict) -> Conversation:
         return runtime.store_exchange(**exchange)
 
 
+def start_conversation(*, user, agent: Agent, channel: str, title: str) -> Conversation:
+    """An empty conversation to answer into, for a channel that must name it before the answer (the
+    Responses API's id). `discard_unanswered` removes it again if the call fails before any answer."""
+    title = " ".join(title.split())[:80]
+    return Conversation.objects.create(
+        organization_id=user.organization_id, user=user, agent=agent, channel=channel, title=title
+    )
+
+
+def discard_unanswered(*, conversation: Conversation) -> None:
+    """Delete a conversation `start_conversation` made if nothing was stored in it."""
+    Conversation.objects.filter(pk=conversation.pk, messages__isnull=True).delete()
+
+
 def release_connection() -> None:
     """Hand the database connection back after each piece of ORM work around a stream, so N answers in
     flight (and N requests waiting for their next turn on the event loop) need a pool's few connections,

@@ -9,10 +9,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
+from agents.errors import AgentErrorCode
 from botgeneric.errors import ApiErrorCode
 
 API_PREFIX = "/api/"
 OPENAI_PREFIX = "/api/v1/openai/"
+OPENAI_SUPPORTED = "POST chat/completions, POST responses, GET models and GET models/{model}"
 
 
 def _api_error(request, *, status: int, code: ApiErrorCode, detail: str = "") -> JsonResponse:
@@ -43,6 +45,14 @@ def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPL
 def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
     if not request.path.startswith(API_PREFIX):
         return defaults.page_not_found(request, exception, template_name)
+    if request.path.startswith(OPENAI_PREFIX):
+        return _api_error(
+            request,
+            status=404,
+            code=AgentErrorCode.UNKNOWN_URL,
+            detail=f"No such endpoint: {request.method} {request.path}. This OpenAI-compatible API offers "
+            f"{OPENAI_SUPPORTED}; not the legacy completions, embeddings, images or audio endpoints.",
+        )
     return _api_error(
         request, status=404, code=ApiErrorCode.NOT_FOUND, detail=f"No such endpoint: {request.method} {request.path}"
     )

@@ -3,14 +3,29 @@
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+# What some errors add to the body, by code (clients switch on `code`, then read these).
+ERROR_EXTRAS = {
+    "fields": serializers.DictField(required=False, help_text="invalid: the reasons per field."),
+    "upgrade_plans": serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="agent_not_in_plan: plans that include the agent."
+    ),
+    "retry_after": serializers.IntegerField(required=False, help_text="rate_limited: seconds to wait (Retry-After)."),
+    "metric": serializers.CharField(
+        required=False, help_text="quota_exceeded: requests, tokens_input or tokens_output."
+    ),
+    "limit": serializers.IntegerField(required=False, help_text="quota_exceeded, rate_limited: the limit."),
+    "used": serializers.IntegerField(required=False, help_text="quota_exceeded: what this period used."),
+    "resets_at": serializers.DateTimeField(required=False, help_text="quota_exceeded: when the quota resets."),
+    "scope": serializers.CharField(required=False, allow_null=True, help_text="insufficient_scope: the scope needed."),
+}
+
 ErrorBody = inline_serializer(
     name="Error",
-    fields={
-        "code": serializers.CharField(),
-        "detail": serializers.CharField(),
-        "fields": serializers.DictField(required=False),
-    },
+    fields={"code": serializers.CharField(), "detail": serializers.CharField(), **ERROR_EXTRAS},
 )
+
+# For operations an API key may not call (a signed-in person's own changes): only the JWT scheme applies.
+JWT_ONLY = [{"jwtAuth": []}]
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorBody, description="Invalid input"),
@@ -29,6 +44,37 @@ _COMMON_ERRORS = {
     "415": "Request body is not JSON",
 }
 _HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
+OPENAI_PATH = "/api/v1/openai/"
+
+
+def public_endpoints(endpoints):
+    """Preprocessing hook: what API clients call. Payment providers' webhooks are not theirs to call, and
+    the OpenAI-compatible API's aliases (under /v1/, with a trailing slash) are not documented twice."""
+    return [(path, *rest) for path, *rest in endpoints if not _hidden(path)]
+
+
+def _hidden(path: str) -> bool:
+    if "/webhooks/" in path:
+        return True
+    return path.startswith(OPENAI_PATH) and (path.startswith(f"{OPENAI_PATH}v1/") or path.endswith("/"))
+
+
+def readable_operations(result, generator, request, public):
+    """Postprocessing hook: integer ids in paths are integers (not strings with a digits pattern), and an
+    action's operation id is its name (`agents_invoke`, `billing_cancel`), not DRF's `*_create`: only a
+    POST that creates something (answers 201) keeps the suffix."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("pattern") == "^[0-9]+$":
+                    parameter["schema"] = {"type": "integer"}
+            operation_id = operation.get("operationId", "")
+            if method == "post" and operation_id.endswith("_create") and "201" not in operation.get("responses", {}):
+                operation["operationId"] = operation_id.removesuffix("_create")
+    return result
 
 
 def document_common_errors(result, generator, request, public):

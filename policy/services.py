@@ -262,6 +262,11 @@ def _limits(*, account: BillingAccount, rules: ScopedRules) -> Limits:
     )
 
 
+def rate_key(*, organization_id: int, timestamp: int) -> str:
+    """The cache key counting an organization's requests in the one-minute window of `timestamp`."""
+    return f"policy:rate:{organization_id}:{timestamp // RATE_WINDOW_SECONDS}"
+
+
 def check_rate(*, access: Access, now: datetime | None = None) -> None:
     """Fixed one-minute window per organization in the shared cache (Redis in production, so every
     app server counts together). add() + incr() are atomic; the count never goes through Python."""
@@ -269,8 +274,7 @@ def check_rate(*, access: Access, now: datetime | None = None) -> None:
     if not limit:
         return
     timestamp = int((now or timezone.now()).timestamp())
-    window = timestamp // RATE_WINDOW_SECONDS
-    key = f"policy:rate:{access.account.organization_id}:{window}"
+    key = rate_key(organization_id=access.account.organization_id, timestamp=timestamp)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS + 5)
     try:
         count = cache.incr(key)

@@ -5,7 +5,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
+from botgeneric.openapi import ERROR_RESPONSES, JWT_ONLY, ErrorBody
 from tenants import serializers as s
 from tenants.errors import TenantErrorCode
 from tenants.models import ApiKey
@@ -43,11 +43,11 @@ class ApiKeyListView(ApiKeyPermissions, generics.ListAPIView):
     def get_queryset(self):
         return api_keys_for(organization_id=self.request.user.organization_id)
 
-    @extend_schema(responses={200: s.ApiKeyOutput(many=True), **ERROR_RESPONSES})
+    @extend_schema(responses={200: s.ApiKeyOutput(many=True), **ERROR_RESPONSES}, auth=JWT_ONLY)
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=s.ApiKeyInput, responses={201: s.ApiKeyCreated, **ERROR_RESPONSES})
+    @extend_schema(request=s.ApiKeyInput, responses={201: s.ApiKeyCreated, **ERROR_RESPONSES}, auth=JWT_ONLY)
     def post(self, request):
         data = s.ApiKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -62,13 +62,14 @@ class ApiKeyListView(ApiKeyPermissions, generics.ListAPIView):
 
 
 class ApiKeyDetailView(ApiKeyPermissions, APIView):
-    @extend_schema(responses={200: s.ApiKeyOutput, **ERROR_RESPONSES, **NOT_FOUND})
+    @extend_schema(responses={200: s.ApiKeyOutput, **ERROR_RESPONSES, **NOT_FOUND}, auth=JWT_ONLY)
     def get(self, request, key_id: int):
         return Response(s.ApiKeyOutput(access_api_key(user=request.user, key_id=key_id)).data)
 
     @extend_schema(
         description="Revoke the key: the next request with it gets 401. Revoking a revoked key is a no-op.",
         responses={204: None, **ERROR_RESPONSES, **NOT_FOUND},
+        auth=JWT_ONLY,
     )
     def delete(self, request, key_id: int):
         revoke_api_key(key=access_api_key(user=request.user, key_id=key_id), actor=request.user)

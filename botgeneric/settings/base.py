@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 # Django's own middleware in botgeneric.middleware: no thread per hook under ASGI, and no session machinery
 # for API-key calls (the module says why each is safe).
 MIDDLEWARE = [
+    "botgeneric.request_id.RequestIdMiddleware",
     "botgeneric.middleware.SecurityMiddleware",
     "botgeneric.static_files.AsyncWhiteNoiseMiddleware",
     "botgeneric.middleware.SessionMiddleware",
@@ -281,9 +282,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["botgeneric.openapi.public_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "botgeneric.openapi.document_common_errors",
+        "botgeneric.openapi.readable_operations",
     ],
     "ENUM_NAME_OVERRIDES": {
         "LocaleEnum": "accounts.models.Locale",
@@ -443,7 +446,8 @@ TELEGRAM_CHECKOUT_RETURN_URL = env.str("TELEGRAM_CHECKOUT_RETURN_URL", default="
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "filters": {"request_id": {"()": "botgeneric.request_id.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -242,3 +242,19 @@ def test_chat_completion_query_count_is_pinned(api_key, fake_openai, django_asse
         response = client.post("/api/v1/openai/chat/completions", body, format="json")
 
     assert response.status_code == 200
+
+
+def test_model_entries_carry_the_agents_name_description_and_features(client, upstream_agent):
+    upstream_agent.description = "Writes crisp copy."
+    upstream_agent.save()
+    upstream_agent.prompt_versions.update(locked_parameters=["tools"])
+
+    [listed] = client.models.list().data
+    retrieved = client.models.retrieve("writer")
+
+    version = upstream_agent.prompt_versions.get()
+    for model in (listed, retrieved):
+        extra = model.model_extra
+        assert (extra["name"], extra["description"]) == (upstream_agent.name, "Writes crisp copy.")
+        assert extra["features"] == {"streaming": True, "tools": False, "json_output": True, "audio": False}
+        assert (extra["context_tokens"], extra["max_output_tokens"]) == (version.context_tokens, version.max_tokens)
