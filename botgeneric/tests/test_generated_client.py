@@ -2,7 +2,8 @@
 one is called over real HTTP (the live ASGI server), answers a status the schema documents (the
 client raises UnexpectedStatus otherwise) and its body parses into the generated model.
 
-The operations are found in the generated package, so a new operation without a call here fails."""
+The operations are found in the generated package: one this test has no scenario for is still called
+(with id 0 and an empty body), so its error answers must be documented and parse too."""
 
 import importlib
 import inspect
@@ -133,16 +134,38 @@ def test_a_generated_client_works_for_every_operation(generated, customer, live_
         "openai_models_retrieve": (integrator, {"model": agent.slug}),
     }
     operations = _operations(generated)
-    assert set(operations) == set(calls)
+    assert set(calls) <= set(operations)
 
     answers = {}
-    for name, (client, arguments) in calls.items():
-        function = operations[name].sync_detailed
-        if "body" in arguments:
+    for name, operation in operations.items():
+        function = operation.sync_detailed
+        client, arguments = calls.get(name) or (person, _probe_arguments(function))
+        if isinstance(arguments.get("body"), dict):
             arguments = {**arguments, "body": _body_type(function).from_dict(arguments["body"])}
         response = function(client=client, **arguments)
         answers[name] = response.status_code
         assert response.parsed is not None or response.status_code == 204, (name, response.content[:300])
 
-    failed = {name: status for name, status in answers.items() if status >= 300}
+    failed = {name: status for name, status in answers.items() if status >= 300 and name in calls}
     assert set(failed) <= DOCUMENTED_ERROR_EXPECTED, failed
+
+
+class _EmptyBody:
+    """An empty JSON object as a request body: the generated models cannot be built without their
+    required fields, and the answer (400 naming them) is what is checked."""
+
+    def to_dict(self) -> dict:
+        return {}
+
+
+def _probe_arguments(function) -> dict:
+    """Arguments for an operation this test has no scenario for (added since): id 0 (a 404) and an empty
+    body (a 400). Its answer must still be documented and parse."""
+    parameters = inspect.signature(function).parameters
+    arguments = {}
+    for name, parameter in parameters.items():
+        if name == "body":
+            arguments["body"] = _EmptyBody()
+        elif parameter.kind is parameter.POSITIONAL_OR_KEYWORD and parameter.default is parameter.empty:
+            arguments[name] = 0
+    return arguments
