@@ -299,6 +299,10 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "leads.models.LeadStatus",
         "RoleEnum": "tenants.models.Role",
         "MessageRoleEnum": "agents.models.MessageRole",
+        "ChatMessageRoleEnum": ["system", "developer", "user", "assistant", "tool"],
+        "OpenAIResponseStatusEnum": ["completed", "incomplete", "failed", "in_progress"],
+        "FunctionTypeEnum": ["function"],
+        "ResponseFormatTypeEnum": ["text", "json_object", "json_schema"],
     },
 }
 
