@@ -229,7 +229,9 @@ def test_openai_endpoint_caps_content_like_the_rest_invoke(sdk, streaming_agent,
 
 
 def test_nul_characters_in_the_model_output_are_dropped_before_saving(sdk, streaming_agent):
-    completion = sdk.chat.completions.create(model="streamer", messages=[{"role": "user", "content": "REPLY_WITH_NUL"}])
+    completion = sdk.chat.completions.create(
+        model="streamer", messages=[{"role": "user", "content": "REPLY_WITH_NUL"}], store=True
+    )
 
     stored = Message.objects.get(role=MessageRole.ASSISTANT).content
     assert "\x00" not in stored and "\x00" not in completion.choices[0].message.content
