@@ -694,8 +694,10 @@ def exchange_writes(
         "messages",
         f"INSERT INTO {Message._meta.db_table} "  # noqa: S608
         "(conversation_id, role, content, interrupted, tokens_input, tokens_output, created_at) "
-        "SELECT conversation.id, m.role, m.content, m.interrupted, m.tokens_input, m.tokens_output, m.created_at "
-        "FROM conversation, (VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)) "
+        # A scalar subquery, not a join: a conversation deleted meanwhile gives NULL, which fails the whole
+        # statement (nothing charged as saved) instead of silently inserting no messages.
+        "SELECT (SELECT id FROM conversation), m.role, m.content, m.interrupted, m.tokens_input, m.tokens_output, "
+        "m.created_at FROM (VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)) "
         "AS m(role, content, interrupted, tokens_input, tokens_output, created_at)",
         [value for row in rows for value in row],
     )
