@@ -13,12 +13,10 @@ about a fifth of an API invoke's CPU (README, "Benchmark"). Two remedies, each f
   other request, API calls with a JWT included, goes through it as before.
 """
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.middleware import clickjacking, common, locale, security
-from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from django.middleware import common, locale
 
 from tenants.services import API_KEY_PREFIX
 
@@ -44,19 +42,11 @@ class _InlineHooks:
         return response
 
 
-class SecurityMiddleware(_InlineHooks, security.SecurityMiddleware):
-    pass
-
-
 class LocaleMiddleware(_InlineHooks, locale.LocaleMiddleware):
     pass
 
 
 class CommonMiddleware(_InlineHooks, common.CommonMiddleware):
-    pass
-
-
-class XFrameOptionsMiddleware(_InlineHooks, clickjacking.XFrameOptionsMiddleware):
     pass
 
 
@@ -80,22 +70,3 @@ class AuthenticationMiddleware(_PassedByApiKeys, DjangoAuthenticationMiddleware)
 
 class MessageMiddleware(_PassedByApiKeys, DjangoMessageMiddleware):
     pass
-
-
-class CsrfViewMiddleware(_PassedByApiKeys, DjangoCsrfViewMiddleware):
-    def __init__(self, get_response):
-        super().__init__(get_response)
-        if iscoroutinefunction(self):
-            self.process_view = self._async_process_view  # no trip to a thread for a key's request
-
-    def process_view(self, request, callback, callback_args, callback_kwargs):
-        if signed_with_api_key(request):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
-
-    async def _async_process_view(self, request, callback, callback_args, callback_kwargs):
-        if signed_with_api_key(request):
-            return None
-        return await sync_to_async(super().process_view, thread_sensitive=True)(
-            request, callback, callback_args, callback_kwargs
-        )

@@ -434,6 +434,8 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     DeploymentErrorCode.BOT_IN_USE: _NOT_ALLOWED,
     DeploymentErrorCode.TELEGRAM_ERROR: _OUR_FAULT,
     DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE: gettext_lazy("This assistant cannot answer right now."),
+    DeploymentErrorCode.VISITOR_RATE_LIMITED: gettext_lazy("This assistant cannot answer right now."),
+    DeploymentErrorCode.INVALID_VISITOR: gettext_lazy("This assistant cannot answer right now."),
     ApiErrorCode.INVALID: _DID_NOT_WORK,
     ApiErrorCode.BAD_REQUEST: _DID_NOT_WORK,
     ApiErrorCode.PAYLOAD_TOO_LARGE: _DID_NOT_WORK,

@@ -231,6 +231,10 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
     DeploymentErrorCode.BOT_IN_USE: _say(gettext_lazy("This bot is already deployed; delete that deployment first.")),
     DeploymentErrorCode.TELEGRAM_ERROR: _say(gettext_lazy("Telegram could not connect the bot. Please try again.")),
     DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE: _say(gettext_lazy("This assistant cannot answer right now.")),
+    DeploymentErrorCode.VISITOR_RATE_LIMITED: _say(
+        gettext_lazy("Too many attempts. Please wait a few minutes and try again.")
+    ),
+    DeploymentErrorCode.INVALID_VISITOR: _say(gettext_lazy("This assistant cannot answer right now.")),
     ApiErrorCode.INVALID: _say(_CHECK_INPUT),
     ApiErrorCode.BAD_REQUEST: _say(_CHECK_INPUT),
     ApiErrorCode.PAYLOAD_TOO_LARGE: _say(gettext_lazy("That is too long. Please send less at once.")),

@@ -103,7 +103,7 @@ async def answer(*, deployment: Deployment, contact: Contact, text: str) -> Asyn
 
 def client_message(error: DomainError) -> str:
     """What the client is told instead of an answer: polite, and never the organization's business."""
-    if error.code == DenyCode.RATE_LIMITED or error.code == "visitor_rate_limited":
+    if error.code == DenyCode.RATE_LIMITED or error.code == DeploymentErrorCode.VISITOR_RATE_LIMITED:
         return _("You are writing faster than I can answer. Please wait a minute and try again.")
     if error.code in ("upstream_error", "upstream_timeout"):
         return _("Sorry, I could not answer just now. Please try again in a moment.")

@@ -20,6 +20,7 @@ from agents.services import StreamDone, TextDelta
 from botgeneric.client_address import client_ip
 from botgeneric.errors import DomainError
 from deployments import answering, selectors, services, widget
+from deployments.errors import DeploymentErrorCode
 from deployments.models import Deployment
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ async def messages(request, public_key: str) -> HttpResponse:
         contact = await sync_to_async(services.contact_for)(deployment=deployment, external_id=visitor, locale=locale)
     except DomainError as error:
         body = error.as_dict()
-        if error.code == "visitor_rate_limited":
+        if error.code == DeploymentErrorCode.VISITOR_RATE_LIMITED:
             with translation.override(str(locals().get("locale") or "en")):
                 body["text"] = answering.client_message(error)
         return _cors(JsonResponse(body, status=error.http_status), origin)

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from botgeneric.errors import DomainError
+from deployments.errors import DeploymentErrorCode
 from deployments.models import Deployment
 
 _SALT = "deployments.widget.visitor"
@@ -26,12 +27,12 @@ class OriginNotAllowed(DomainError):
 
 
 class VisitorRateLimited(DomainError):
-    code = "visitor_rate_limited"
+    code = DeploymentErrorCode.VISITOR_RATE_LIMITED
     http_status = 429
 
 
 class BadVisitorToken(DomainError):
-    code = "invalid_visitor"
+    code = DeploymentErrorCode.INVALID_VISITOR
     http_status = 401
 
 

@@ -81,17 +81,17 @@ INSTALLED_APPS = [
 # for API-key calls (the module says why each is safe).
 MIDDLEWARE = [
     "botgeneric.request_id.RequestIdMiddleware",
-    "botgeneric.middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "botgeneric.static_files.AsyncWhiteNoiseMiddleware",
     "botgeneric.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "botgeneric.middleware.LocaleMiddleware",
     "botgeneric.middleware.CommonMiddleware",
-    "botgeneric.middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "botgeneric.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLocaleMiddleware",
     "botgeneric.middleware.MessageMiddleware",
-    "botgeneric.middleware.XFrameOptionsMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
