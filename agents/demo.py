@@ -134,8 +134,10 @@ DEMO_AGENTS = [
     ),
 ]
 
-# USD per 1M tokens (input, output), so usage reports show a cost from the first call.
+# USD per 1M tokens (input, output), so usage reports show a cost from the first call. The offline demo
+# provider's calls are metered as model "demo", priced like gpt-4o-mini, so a demo's analytics show a margin.
 DEMO_MODEL_PRICES = {
+    "demo": (Decimal("0.15"), Decimal("0.60")),
     "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
     "gpt-4o": (Decimal("2.50"), Decimal("10.00")),
     "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),

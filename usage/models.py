@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from botgeneric.channels import Channel
 
@@ -59,3 +60,99 @@ class PeriodCounter(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.period_start:%Y-%m-%d}: {self.requests} requests"
+
+
+#: Upper bounds (ms) of the latency histogram kept per roll-up row; a last, open bucket holds the rest.
+LATENCY_BUCKETS_MS = (250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000)
+
+
+class UsageDaily(models.Model):
+    """The usage events of one UTC day summed per organization, member, agent, channel, model and provider.
+
+    Filled only by `usage.rollups.roll_up()`, which adds the events past its watermark. Rows of the same key
+    are merged on PostgreSQL and SQLite alike (a unique index on the key, NULLs as 0); readers sum anyway.
+    Member, agent and provider ids are kept without a foreign-key constraint: deleting one keeps its history.
+    """
+
+    day = models.DateField()
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    provider = models.ForeignKey(
+        "agents.LLMProvider",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The prompt version's provider; empty = the default one.",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    model = models.CharField(max_length=120, blank=True)
+    requests = models.PositiveBigIntegerField(default=0)
+    ok = models.PositiveBigIntegerField(default=0)
+    denied = models.PositiveBigIntegerField(default=0)
+    failed = models.PositiveBigIntegerField(default=0)
+    tokens_input = models.PositiveBigIntegerField(default=0)
+    tokens_output = models.PositiveBigIntegerField(default=0)
+    audio_seconds = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=8, default=0)
+    latency_ms_sum = models.PositiveBigIntegerField(default=0, help_text="Of the answered (ok) calls.")
+    # Answered calls per latency bucket: lat_250 counts those ≤ 250 ms, …, lat_over those > 60 s.
+    lat_250 = models.PositiveBigIntegerField(default=0)
+    lat_500 = models.PositiveBigIntegerField(default=0)
+    lat_1000 = models.PositiveBigIntegerField(default=0)
+    lat_2000 = models.PositiveBigIntegerField(default=0)
+    lat_4000 = models.PositiveBigIntegerField(default=0)
+    lat_8000 = models.PositiveBigIntegerField(default=0)
+    lat_15000 = models.PositiveBigIntegerField(default=0)
+    lat_30000 = models.PositiveBigIntegerField(default=0)
+    lat_60000 = models.PositiveBigIntegerField(default=0)
+    lat_over = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "daily usage"
+        verbose_name_plural = "daily usage"
+        constraints = [
+            models.UniqueConstraint(
+                "day",
+                Coalesce("organization_id", 0),
+                Coalesce("user_id", 0),
+                Coalesce("agent_id", 0),
+                Coalesce("provider_id", 0),
+                "channel",
+                "model",
+                name="usage_daily_key",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "day"]), models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.organization_id} {self.agent_id} {self.channel}: {self.requests}"
+
+
+def latency_columns() -> list[str]:
+    return [f"lat_{bound}" for bound in LATENCY_BUCKETS_MS] + ["lat_over"]
+
+
+class RollupWatermark(models.Model):
+    """How far a roll-up has read its source table: the last event id it added (ids, not times, so an
+    event that commits late is still read exactly once)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.name} ≤ {self.last_id}"

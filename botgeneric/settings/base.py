@@ -156,7 +156,10 @@ CELERY_BEAT_SCHEDULE = {
     "billing-tick": {"task": "billing.tick", "schedule": 60.0},
     "billing-retry-webhooks": {"task": "billing.retry_webhooks", "schedule": 300.0},
     "billing-reconcile-payments": {"task": "billing.reconcile_pending_payments", "schedule": 300.0},
+    "usage-roll-up-daily": {"task": "usage.roll_up_daily", "schedule": 60.0},
 }
+# The daily usage roll-up reads events at least this old, so one whose statement commits late is not passed over.
+USAGE_ROLLUP_SETTLE_SECONDS = env.int("USAGE_ROLLUP_SETTLE_SECONDS", default=60)
 # background.task_base.BackgroundTask: retries with exponential backoff, then a dead letter.
 TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=5)
 TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=10)
