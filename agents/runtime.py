@@ -49,6 +49,7 @@ from django.utils import timezone
 from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation, LLMProvider, Message, MessageRole, ProviderKind
 from agents.provider_keys import provider_api_key
+from botgeneric import metrics
 from botgeneric.errors import DomainError
 from botgeneric.one_statement import Write
 from prompts.models import PromptVersion
@@ -371,6 +372,7 @@ class UpstreamStream:
         self._tool_calls: dict[int, dict] = {}
         self._started = time.perf_counter()
         self._ended: float | None = None
+        self._first_token_seen = False
         is_demo = call.provider.kind == ProviderKind.DEMO
         self.is_demo = is_demo
         self._deltas = self._demo_deltas() if is_demo else self._openai_deltas()
@@ -384,6 +386,13 @@ class UpstreamStream:
     @property
     def output(self) -> str:
         return "".join(self.parts)
+
+    def _first_token(self) -> None:
+        """The time to first token, once per upstream call (text or a tool call, whichever comes first)."""
+        self._first_token_seen = True
+        metrics.FIRST_TOKEN.labels(metrics.agent_label(self.call.agent), self.call.provider.kind).observe(
+            time.perf_counter() - self._started
+        )
 
     @property
     def tool_calls(self) -> list[dict]:
@@ -439,7 +448,10 @@ class UpstreamStream:
                     data = await anext(events, None)
                 if data is None or data == "[DONE]":
                     break
-                for piece in self._take(json.loads(data)):
+                pieces = self._take(json.loads(data))
+                if pieces and not self._first_token_seen:
+                    self._first_token()
+                for piece in pieces:
                     if isinstance(piece, str):
                         self.parts.append(piece)
                     yield piece
@@ -506,6 +518,8 @@ class UpstreamStream:
             for word in DEMO_WORD.findall(demo_answer(self.call)):
                 if delay and self.parts:
                     await asyncio.sleep(delay)
+                if not self._first_token_seen:
+                    self._first_token()
                 self.parts.append(word)
                 yield word
         finally:

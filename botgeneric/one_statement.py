@@ -7,7 +7,8 @@ it is one round trip and all-or-nothing. Each app builds its own part (`Write`) 
 metadata; the service that owns the action puts them together.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import connections
 
@@ -15,11 +16,13 @@ from django.db import connections
 @dataclass(frozen=True)
 class Write:
     """One INSERT/UPDATE (optionally `RETURNING`), named so that later parts and the final SELECT can read
-    what it returned. Identifiers come from model metadata; every value is a parameter."""
+    what it returned. Identifiers come from model metadata; every value is a parameter. `after` runs once
+    the statement has succeeded (e.g. counting a metric of what was written)."""
 
     name: str
     sql: str
     params: list
+    after: Callable[[], None] | None = field(default=None, compare=False)
 
 
 def supported(using: str = "default") -> bool:
@@ -35,4 +38,8 @@ def run_together(writes: list[Write], *, select: str = "SELECT 1", using: str = 
     params = [param for write in writes for param in write.params]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    for write in writes:
+        if write.after is not None:
+            write.after()
+    return row

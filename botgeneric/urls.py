@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from botgeneric import admin_console  # noqa: F401  (brands the console, hides internal models)
 from botgeneric.health import healthz, readyz
+from botgeneric.metrics import metrics_view
 from deployments.urls import widget_urlpatterns
 
 api_v1 = [
@@ -23,6 +24,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("allauth.urls")),

@@ -2,6 +2,7 @@
 production runs them, on the test database (the test must commit its data: a transactional test).
 
 `start_app_servers(2, environment)` starts them and waits for /healthz; `stop_app_servers` ends them.
+gunicorn reads the project's gunicorn.conf.py, as in production.
 """
 
 import os
@@ -16,7 +17,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Variables of the test process a server must not inherit: each test says what the servers share.
-NOT_INHERITED = ("REDIS_URL", "OPENAI_API_KEY", "CELERY_BROKER_URL")
+NOT_INHERITED = ("REDIS_URL", "OPENAI_API_KEY", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR")
 
 
 def database_url() -> str:
@@ -32,8 +33,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_app_servers(count: int, environment: dict[str, str]) -> list[tuple[subprocess.Popen, str]]:
-    """`count` servers of one worker each; `environment` is added to the test process's variables."""
+def start_app_servers(
+    count: int, environment: dict[str, str], *, workers: int = 1
+) -> list[tuple[subprocess.Popen, str]]:
+    """`count` servers of `workers` worker processes each; `environment` is added to the test process's
+    variables."""
     base = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
     # Connections closed after each request, as `make run` serves: many servers, one PostgreSQL.
     base.update(DJANGO_SETTINGS_MODULE="botgeneric.settings.test", DATABASE_URL=database_url(), CONN_MAX_AGE="0")
@@ -42,7 +46,14 @@ def start_app_servers(count: int, environment: dict[str, str]) -> list[tuple[sub
     for _ in range(count):
         port = _free_port()
         command = [sys.executable, "-m", "gunicorn", "botgeneric.asgi:application", "--bind", f"127.0.0.1:{port}"]
-        command += ["--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1", "--log-level", "warning"]
+        command += [
+            "--worker-class",
+            "uvicorn_worker.UvicornWorker",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
         # A worker importing aiogram on its first Telegram update can hold its event loop for tens of
         # seconds on a loaded CI machine: longer than gunicorn's default 30 s heartbeat.
         command += ["--timeout", "120"]

@@ -4,6 +4,7 @@ The policy engine decides with `reserve()`; the invoke service settles or releas
 reserved once the upstream call is over and records the event.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -15,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agents.models import ModelPrice
+from botgeneric import metrics
 from botgeneric.one_statement import Write
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
@@ -178,7 +180,7 @@ def record_event(
     that failed or was stopped midway). `for_organization=False` keeps it out of the user's organization's
     usage (an operator trying a draft)."""
     charged = outcome != Outcome.DENIED and (tokens_input or tokens_output)
-    return UsageEvent.objects.create(
+    event = UsageEvent.objects.create(
         organization_id=user.organization_id if for_organization else None,
         user_id=user.pk,
         agent_id=getattr(agent, "pk", None),
@@ -192,6 +194,29 @@ def record_event(
         latency_ms=latency_ms,
         audio_seconds=audio_seconds,
         cost_usd=cost_usd(model=model, tokens_input=tokens_input, tokens_output=tokens_output) if charged else 0,
+    )
+    _observe(
+        agent=agent,
+        channel=channel,
+        outcome=outcome,
+        error_code=error_code,
+        tokens=(tokens_input, tokens_output),
+        latency_ms=latency_ms,
+    )()
+    return event
+
+
+def _observe(*, agent, channel: str, outcome: Outcome, error_code: str, tokens: tuple[int, int], latency_ms: int):
+    """The metrics of one usage event, to count once it is written: increments only, no query."""
+    return functools.partial(
+        metrics.observe_call,
+        agent=metrics.agent_label(agent),
+        channel=str(channel),
+        outcome=str(outcome),
+        error_code=error_code,
+        tokens_input=tokens[0],
+        tokens_output=tokens[1],
+        latency_ms=latency_ms,
     )
 
 
@@ -283,4 +308,12 @@ def event_write(
         "recorded",
         f"INSERT INTO {_EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(values))})",  # noqa: S608
         values,
+        after=_observe(
+            agent=agent,
+            channel=channel,
+            outcome=outcome,
+            error_code=error_code,
+            tokens=(tokens_input, tokens_output),
+            latency_ms=latency_ms,
+        ),
     )

@@ -28,6 +28,7 @@ from billing.services.payments import RENEWAL_PREFIX, is_placeholder, record_fai
 from billing.services.pricing import plan_is_free
 from billing.services.provider_events import apply_payment_report, apply_provider_report
 from billing.services.subscriptions import manual_payment
+from botgeneric import metrics
 from botgeneric.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def _due_filter(now: datetime) -> Q:
     return ended | unreported | Q(status=AccountStatus.PAST_DUE, past_due_since__lte=now - grace) | retry
 
 
+@metrics.BILLING_TICK.time()
 def run_billing_tick(*, now: datetime | None = None, reconcile: bool = True) -> TickResult:
     """Close ended periods (renew, cancel, downgrade, past_due, expired), then (unless `reconcile` is
     False: the `billing.reconcile_pending_payments` task does it) reconcile payments left pending at a

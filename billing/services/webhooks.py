@@ -25,6 +25,7 @@ from billing.providers import BACKENDS, get_backend
 from billing.providers.base import EventRefused, PaymentNotFound, VerifiedEvent, WebhookRejected
 from billing.services.accounts import billing_transaction
 from billing.services.provider_events import apply_provider_report
+from botgeneric import metrics
 from tenants.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,13 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 def receive_webhook(*, provider: str, request) -> WebhookEvent:
     """Verify the request came from `provider`, store it, and process it unless it already was."""
     backend = get_backend(provider)
-    if backend is None or not backend.is_configured():
-        raise WebhookRejected(BillingErrorCode.PROVIDER_DISABLED, f"{provider} is not enabled here.", 404)
-    verified = backend.verify_webhook(request)
+    try:
+        if backend is None or not backend.is_configured():
+            raise WebhookRejected(BillingErrorCode.PROVIDER_DISABLED, f"{provider} is not enabled here.", 404)
+        verified = backend.verify_webhook(request)
+    except WebhookRejected:
+        metrics.WEBHOOK_EVENTS.labels(provider, "rejected").inc()
+        raise
     event = _store(provider, verified)
     if event.outcome not in FINAL_OUTCOMES:
         # The event row is committed (the view runs in no transaction): a worker can read it.
@@ -101,6 +106,7 @@ def process_webhook_event(*, event_pk: int) -> WebhookEvent:
         else:
             event.processed_at = timezone.now()
         event.save(update_fields=["outcome", "error", "attempts", "processed_at", "next_attempt_at"])
+    metrics.WEBHOOK_EVENTS.labels(event.provider, event.outcome).inc()
     return event
 
 

@@ -219,7 +219,8 @@ HTTPS_ONLY = env.bool("HTTPS_ONLY", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 # Health and readiness probes reach a container over plain HTTP, not through the TLS proxy.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# So does a Prometheus scraper (/metrics, token-guarded), from inside the deployment's network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS_ONLY else "http"
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
@@ -449,6 +450,12 @@ TELEGRAM_ANSWER_DRAFTS = env.bool("TELEGRAM_ANSWER_DRAFTS", default=False)
 TELEGRAM_VOICE_MAX_BYTES = env.int("TELEGRAM_VOICE_MAX_BYTES", default=2 * 1024 * 1024)
 TELEGRAM_LOGIN_MAX_AGE_SECONDS = env.int("TELEGRAM_LOGIN_MAX_AGE_SECONDS", default=86400)
 TELEGRAM_CHECKOUT_RETURN_URL = env.str("TELEGRAM_CHECKOUT_RETURN_URL", default="")
+
+# Observability (botgeneric.metrics): GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (404
+# otherwise, and always while it is empty). A Celery worker serves its own at CELERY_METRICS_HOST:PORT.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+CELERY_METRICS_HOST = env.str("CELERY_METRICS_HOST", default="0.0.0.0")  # noqa: S104 — a container's scrape target
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=9540)
 
 LOGGING = {
     "version": 1,
