@@ -27,7 +27,7 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -44,7 +44,7 @@ def start_app_servers(
     base.update(environment)
     servers = []
     for _ in range(count):
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, "-m", "gunicorn", "botgeneric.asgi:application", "--bind", f"127.0.0.1:{port}"]
         command += [
             "--worker-class",

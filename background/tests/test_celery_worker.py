@@ -1,5 +1,6 @@
 """Issue 16 item 1: a real Celery worker process on RabbitMQ processes a stored webhook event, and
-retries a failing task with exponential backoff before dead-lettering it.
+retries a failing task with exponential backoff before dead-lettering it. Issue 17 item 3: it serves the
+metrics of the tasks it ran.
 
 The worker (`celery -A botgeneric worker`, as `make worker` starts it) runs on the test database and a
 queue of its own on the RabbitMQ of CELERY_TEST_BROKER_URL (default: the local one, as CI has).
@@ -15,15 +16,17 @@ from decimal import Decimal
 
 import kombu.pools
 import pytest
+import requests
 from django.core.mail import send_mail
 from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
 
 from background.models import DeadLetter
 from billing.models import AccountStatus, PlanPrice, WebhookEvent, WebhookOutcome
 from billing.tests.account_factories import BillingAccountFactory, make_plan
 from billing.tests.paddle_signing import notification, paddle_signature
 from botgeneric.celery import app as celery_app
-from testing.app_servers import ROOT, database_url
+from testing.app_servers import ROOT, database_url, free_port
 from testing.fakes.paddle_api import paddle_price
 from testing.fakes.smtp_server import FakeSMTP
 
@@ -32,6 +35,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pyt
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PADDLE_SECRET = "pdl_ntfset_worker_test_secret_0123456789"
 MAX_RETRIES, BACKOFF_SECONDS = 3, 1
+METRICS_TOKEN, METRICS_PORT = "worker-metrics-token-0123456789", free_port()
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,9 @@ def worker(django_db_setup, django_db_blocker, smtp):
         EMAIL_URL=smtp.url,
         PADDLE_API_KEY="pdl_sdbx_apikey_worker_test",
         PADDLE_WEBHOOK_SECRET=PADDLE_SECRET,
+        METRICS_TOKEN=METRICS_TOKEN,
+        CELERY_METRICS_HOST="127.0.0.1",
+        CELERY_METRICS_PORT=str(METRICS_PORT),
     )
     command = [sys.executable, "-m", "celery", "-A", "botgeneric", "worker", "--pool", "solo", "--loglevel", "WARNING"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -138,3 +145,32 @@ def test_a_failing_task_is_retried_with_exponential_backoff_then_dead_lettered(w
     expected = [BACKOFF_SECONDS * 2**n for n in range(MAX_RETRIES)]  # 1 s, 2 s, 4 s
     assert all(wait >= minimum * 0.9 for wait, minimum in zip(waits, expected, strict=True)), waits
     assert waits == sorted(waits), waits
+
+
+def worker_metrics(token: str = METRICS_TOKEN) -> requests.Response:
+    return requests.get(
+        f"http://127.0.0.1:{METRICS_PORT}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+def emails_sent() -> float | None:
+    """The worker's count of successful `background.send_email` runs; None until it serves metrics."""
+    try:
+        response = worker_metrics()
+    except requests.ConnectionError:
+        return None
+    labels = {"task": "background.send_email", "state": "success"}
+    samples = [s for f in text_string_to_metric_families(response.text) for s in f.samples]
+    return sum(s.value for s in samples if s.name == "botgeneric_task_runs_total" and s.labels == labels)
+
+
+def test_the_worker_serves_the_metrics_of_the_tasks_it_ran(worker, smtp, settings):
+    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
+    smtp.unavailable = False
+    before = wait_for(lambda: emails_sent() is not None and [emails_sent()])[0]
+
+    send_mail("Receipt", "Thank you", "noreply@example.com", ["payer@example.com"])
+
+    wait_for(lambda: (emails_sent() or 0) == before + 1)
+    assert worker_metrics("wrong-token").status_code == 404
+    assert requests.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10).status_code == 404
