@@ -10,6 +10,10 @@ class AccountErrorCode(ErrorCode):
     INVALID_EMAIL = "invalid_email", "Enter a valid e-mail address."
     WEAK_PASSWORD = "weak_password", "The password is too weak."
     UNSUPPORTED_LOCALE = "unsupported_locale", "This language is not supported."
+    OWNER_MUST_TRANSFER = (
+        "owner_must_transfer",
+        "The organization's owner must transfer ownership or delete the organization first.",
+    )
     # JWTs (simplejwt's codes, which our token views and authentication raise too).
     TOKEN_NOT_VALID = "token_not_valid", "Token is invalid or expired"
     BAD_AUTHORIZATION_HEADER = "bad_authorization_header", "Authorization header is malformed"

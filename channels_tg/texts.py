@@ -20,6 +20,7 @@ from billing.errors import BillingErrorCode
 from botgeneric.errors import ApiErrorCode, DomainError, ErrorCode
 from deployments.errors import DeploymentErrorCode
 from policy.errors import DenyCode
+from privacy.errors import PrivacyErrorCode
 from prompts.errors import PromptErrorCode
 from tenants.errors import TenantErrorCode
 
@@ -431,6 +432,20 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     AccountErrorCode.INVALID_AUDIENCE: _SIGN_IN_AGAIN,
     AccountErrorCode.TELEGRAM_LOGIN_UNAVAILABLE: _SIGN_IN_AGAIN,
     AccountErrorCode.TELEGRAM_AUTH_INVALID: _SIGN_IN_AGAIN,
+    DenyCode.ORGANIZATION_PENDING_DELETION: gettext_lazy(
+        "Your organization is scheduled for deletion, so its agents are unavailable. Its owner can restore "
+        "it until the deletion date."
+    ),
+    AccountErrorCode.OWNER_MUST_TRANSFER: gettext_lazy(
+        "You own this organization: transfer the ownership to another member, or delete the organization, "
+        "before deleting your account."
+    ),
+    PrivacyErrorCode.EXPORT_IN_PROGRESS: gettext_lazy(
+        "An export is already being prepared. You will get an e-mail when it is ready."
+    ),
+    PrivacyErrorCode.EXPORT_EXPIRED: gettext_lazy("This export has expired. Please request a new one."),
+    PrivacyErrorCode.NOT_PENDING_DELETION: gettext_lazy("The organization is not scheduled for deletion."),
+    PrivacyErrorCode.ALREADY_PENDING_DELETION: gettext_lazy("The organization is already scheduled for deletion."),
     DeploymentErrorCode.BOT_IN_USE: _NOT_ALLOWED,
     DeploymentErrorCode.TELEGRAM_ERROR: _OUR_FAULT,
     DeploymentErrorCode.DEPLOYMENT_UNAVAILABLE: gettext_lazy("This assistant cannot answer right now."),

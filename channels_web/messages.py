@@ -21,6 +21,7 @@ from billing.errors import BillingErrorCode
 from botgeneric.errors import ApiErrorCode, DomainError, ErrorCode
 from deployments.errors import DeploymentErrorCode
 from policy.errors import DenyCode
+from privacy.errors import PrivacyErrorCode
 from prompts.errors import PromptErrorCode
 from tenants.errors import TenantErrorCode
 
@@ -235,6 +236,26 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
         gettext_lazy("Too many attempts. Please wait a few minutes and try again.")
     ),
     DeploymentErrorCode.INVALID_VISITOR: _say(gettext_lazy("This assistant cannot answer right now.")),
+    DenyCode.ORGANIZATION_PENDING_DELETION: _say(
+        gettext_lazy(
+            "Your organization is scheduled for deletion, so its agents are unavailable. Its owner can restore "
+            "it until the deletion date."
+        )
+    ),
+    AccountErrorCode.OWNER_MUST_TRANSFER: _say(
+        gettext_lazy(
+            "You own this organization: transfer the ownership to another member, or delete the organization, "
+            "before deleting your account."
+        )
+    ),
+    PrivacyErrorCode.EXPORT_IN_PROGRESS: _say(
+        gettext_lazy("An export is already being prepared. You will get an e-mail when it is ready.")
+    ),
+    PrivacyErrorCode.EXPORT_EXPIRED: _say(gettext_lazy("This export has expired. Please request a new one.")),
+    PrivacyErrorCode.NOT_PENDING_DELETION: _say(gettext_lazy("The organization is not scheduled for deletion.")),
+    PrivacyErrorCode.ALREADY_PENDING_DELETION: _say(
+        gettext_lazy("The organization is already scheduled for deletion.")
+    ),
     ApiErrorCode.INVALID: _say(_CHECK_INPUT),
     ApiErrorCode.BAD_REQUEST: _say(_CHECK_INPUT),
     ApiErrorCode.PAYLOAD_TOO_LARGE: _say(gettext_lazy("That is too long. Please send less at once.")),

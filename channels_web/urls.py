@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels_web.views import account, billing, dashboard, stream
+from channels_web.views import account, billing, dashboard, privacy, stream
 
 app_name = "web"
 
@@ -18,5 +18,8 @@ urlpatterns = [
     path("organization/", account.organization, name="organization"),
     path("organization/api-keys/", account.api_key_create, name="api_key_create"),
     path("organization/api-keys/<int:key_id>/revoke/", account.api_key_revoke, name="api_key_revoke"),
+    path("organization/data/", privacy.your_data, name="your_data"),
+    path("organization/data/export/", privacy.export_request, name="export_request"),
+    path("organization/data/exports/<int:export_id>/download/", privacy.export_download, name="export_download"),
     path("profile/", account.profile, name="profile"),
 ]

@@ -14,6 +14,7 @@ class DenyCode(ErrorCode):
     QUOTA_EXCEEDED = "quota_exceeded", "Quota exceeded"
     EMAIL_UNVERIFIED = "email_unverified", "E-mail not verified"
     FEATURE_NOT_IN_PLAN = "feature_not_in_plan", "Feature not in plan"
+    ORGANIZATION_PENDING_DELETION = "organization_pending_deletion", "The organization is scheduled for deletion"
 
 
 DENY_STATUS = {
@@ -27,6 +28,7 @@ DENY_STATUS = {
     DenyCode.QUOTA_EXCEEDED: 429,
     DenyCode.EMAIL_UNVERIFIED: 403,
     DenyCode.FEATURE_NOT_IN_PLAN: 403,
+    DenyCode.ORGANIZATION_PENDING_DELETION: 403,
 }
 
 

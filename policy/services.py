@@ -8,13 +8,14 @@ before any reservation; the invoke service then calls `authorize()` with that de
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, router
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from agents.models import Agent
 from billing.models import AccountStatus, BillingAccount, Interval, Plan
@@ -24,6 +25,7 @@ from botgeneric.raw_rows import ModelColumns, split
 from policy.errors import DenyCode, PolicyDenied
 from policy.models import RulesVersion
 from policy.rules_cache import POLL, ScopedRules, rules_for
+from tenants.models import Organization
 from usage import services as usage_services
 
 logger = logging.getLogger(__name__)
@@ -92,8 +94,17 @@ def account_for_policy(*, organization_id: int) -> BillingAccount | None:
         return None
     account, plan = split(row, query.parts, connection)
     account.plan = plan
+    account.organization_deletion_due_at = _moment(row[-2])
     account.rules_version = row[-1]
     return account
+
+
+def _moment(value) -> datetime | None:
+    """A timestamp from a raw column: PostgreSQL gives an aware datetime, SQLite its text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+    return value
 
 
 class _AccountQuery:
@@ -102,6 +113,8 @@ class _AccountQuery:
         self.parts = [ModelColumns(connection, BillingAccount, "a"), ModelColumns(connection, Plan, "p")]
         self.sql = (
             f"SELECT {', '.join(column for part in self.parts for column in part.columns)}, "  # noqa: S608
+            f"(SELECT deletion_due_at FROM {quote(Organization._meta.db_table)} o "
+            "WHERE o.id = a.organization_id AND o.erased_at IS NULL), "
             f"(SELECT token FROM {quote(RulesVersion._meta.db_table)} WHERE id = 1) "
             f"FROM {quote(BillingAccount._meta.db_table)} a "
             f"LEFT JOIN {quote(Plan._meta.db_table)} p ON p.id = a.plan_id "
@@ -141,8 +154,22 @@ def subscription_is_live(*, account: BillingAccount, now: datetime) -> bool:
     return account.current_period_end > now or renews_at_provider(account)
 
 
+def check_organization(*, deletion_due_at: datetime | None) -> None:
+    """An organization its owner asked to delete serves nobody during the grace period (only its owner
+    may restore it, or export its data, which no agent call needs)."""
+    if deletion_due_at is not None:
+        raise PolicyDenied(
+            DenyCode.ORGANIZATION_PENDING_DELETION,
+            "The organization is scheduled for deletion; its owner can restore it until then.",
+            {"deletion_due_at": deletion_due_at.isoformat()},
+        )
+
+
 def check_subscription(*, account: BillingAccount | None, now: datetime) -> BillingAccount:
-    """The organization has a plan and its subscription is live (see subscription_is_live)."""
+    """The organization is not pending deletion, has a plan and its subscription is live (see
+    subscription_is_live). `account` is read by account_for_policy(), which carries the deletion date."""
+    if account is not None:
+        check_organization(deletion_due_at=getattr(account, "organization_deletion_due_at", None))
     if account is None or account.plan_id is None:
         raise PolicyDenied(DenyCode.NO_SUBSCRIPTION, "The organization has no subscription.")
     if not subscription_is_live(account=account, now=now):

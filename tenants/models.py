@@ -17,9 +17,19 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    deletion_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while the owner's deletion is pending: members are refused, and its data is erased then.",
+    )
+    erased_at = models.DateTimeField(null=True, blank=True, help_text="When its personal data was erased.")
 
     def __str__(self):
         return self.name
+
+    @property
+    def pending_deletion(self) -> bool:
+        return self.deletion_due_at is not None and self.erased_at is None
 
 
 class AuditEvent(models.Model):

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "background",
     "deployments",
     "leads",
+    "privacy",
 ]
 
 # Django's own middleware in botgeneric.middleware: no thread per hook under ASGI, and no session machinery
@@ -157,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-retry-webhooks": {"task": "billing.retry_webhooks", "schedule": 300.0},
     "billing-reconcile-payments": {"task": "billing.reconcile_pending_payments", "schedule": 300.0},
     "usage-roll-up-daily": {"task": "usage.roll_up_daily", "schedule": 60.0},
+    "privacy-tick": {"task": "privacy.tick", "schedule": 900.0},
 }
 # The daily usage roll-up reads events at least this old, so one whose statement commits late is not passed over.
 USAGE_ROLLUP_SETTLE_SECONDS = env.int("USAGE_ROLLUP_SETTLE_SECONDS", default=60)
@@ -197,8 +199,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Data exports (privacy): private files, never under a served directory; only the owner's signed link
+# reaches one, through the app. Any Django storage works here (e.g. a private S3 bucket).
+EXPORTS_DIR = env.str("EXPORTS_DIR", default=str(BASE_DIR / "private" / "exports"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": EXPORTS_DIR}},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -301,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "DeploymentChannelEnum": "deployments.models.DeploymentChannel",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
         "LeadStatusEnum": "leads.models.LeadStatus",
+        "ExportStatusEnum": "privacy.models.ExportStatus",
         "RoleEnum": "tenants.models.Role",
         "MessageRoleEnum": "agents.models.MessageRole",
         "ChatMessageRoleEnum": ["system", "developer", "user", "assistant", "tool"],
@@ -375,6 +382,10 @@ TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
 # Requests a trialing organization gets while the caller's e-mail is unverified (Telegram accounts
 # count as verified).
 TRIAL_UNVERIFIED_REQUESTS = env.int("TRIAL_UNVERIFIED_REQUESTS", default=20)
+# Days an organization's data export can be downloaded (the e-mailed link and the file expire together).
+EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
+# Days between an owner's request to delete the organization and the erasure (it can be restored until then).
+ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", default=14)
 # Days a past_due account (renewal failed, being retried) keeps access before it expires.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 # A webhook event whose processing failed is tried again by the `billing.retry_webhooks` task (every five

@@ -1,6 +1,7 @@
 """Test settings: the base settings with a fixed key and fast hashing."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y" * 20)
 os.environ.setdefault("HTTPS_ONLY", "0")
@@ -13,3 +14,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+STORAGES["exports"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="bg-exports-")  # noqa: F405
