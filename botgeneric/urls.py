@@ -6,6 +6,7 @@ from botgeneric import admin_console  # noqa: F401  (brands the console, hides i
 from botgeneric.health import healthz, readyz
 from botgeneric.metrics import metrics_view
 from deployments.urls import widget_urlpatterns
+from usage.views import operator_analytics
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("admin/analytics/", admin.site.admin_view(operator_analytics), name="admin-analytics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("allauth.urls")),
