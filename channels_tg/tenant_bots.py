@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from agents.services import StreamDone, TextDelta
 from botgeneric.errors import DomainError
+from channels_tg import chat_lock
 from channels_tg.bot import build_bot
 from channels_tg.progressive import progressive_answer
 from deployments import answering, services
@@ -29,9 +30,16 @@ def _locale(language_code: str | None) -> str:
 
 
 async def handle_update(*, deployment: Deployment, update: Update, token: str) -> None:
+    """Answer one update. Two updates of one chat, even on two app servers, are answered one after the
+    other (`chat_lock`): the second answer sees the first in its history, and their edits never interleave."""
     message = update.message
     if message is None or message.chat.type != "private" or message.from_user is None or message.from_user.is_bot:
         return
+    async with chat_lock.chat_turn(message.chat.id, scope=f"deployment:{deployment.pk}"):
+        await _handle_message(deployment=deployment, message=message, token=token)
+
+
+async def _handle_message(*, deployment: Deployment, message, token: str) -> None:
     sender = message.from_user
     locale = _locale(sender.language_code)
     handles = {"telegram": f"@{sender.username}"} if sender.username else {}

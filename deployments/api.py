@@ -1,7 +1,7 @@
 """Deployments, contacts and client conversations API (issue 15): tenant-scoped, another
 organization's id answers 404."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from deployments import selectors, services
 from deployments import serializers as s
+from deployments.models import DeploymentChannel
 from tenants.models import ApiKey
 from tenants.permissions import ApiKeyScopes, InsufficientScope
 
@@ -103,7 +104,23 @@ class ContactViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        return selectors.contacts_for(organization_id=self.request.user.organization_id)
+        query = s.ContactFilter(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.contacts_for(
+            organization_id=self.request.user.organization_id,
+            channel=query.validated_data.get("channel"),
+            deployment_id=query.validated_data.get("deployment"),
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("channel", str, enum=DeploymentChannel.values, required=False),
+            OpenApiParameter("deployment", int, required=False, description="Only clients who came through it"),
+        ],
+        responses={200: s.ContactOutput(many=True), **ERROR_RESPONSES},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(responses={200: s.ContactDetailOutput, **ERROR_RESPONSES, **NOT_FOUND})
     def retrieve(self, request, pk=None):

@@ -3,6 +3,7 @@ another organization's id answers 404, never 403."""
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from agents.models import Conversation, Message
@@ -54,11 +55,18 @@ def principal(*, deployment: Deployment) -> User | None:
     )
 
 
-def contacts_for(*, organization_id: int | None) -> QuerySet[Contact]:
-    """The organization's clients, the most recently active first, with their conversation count."""
+def contacts_for(
+    *, organization_id: int | None, channel: str | None = None, deployment_id: int | None = None
+) -> QuerySet[Contact]:
+    """The organization's clients, the most recently active first, with their conversation count;
+    optionally only those of one channel or who came through one deployment."""
+    contacts = Contact.objects.filter(organization_id=organization_id)
+    if channel:
+        contacts = contacts.filter(channel=channel)
+    if deployment_id:
+        contacts = contacts.filter(deployment_id=deployment_id)
     return (
-        Contact.objects.filter(organization_id=organization_id)
-        .select_related("deployment")
+        contacts.select_related("deployment")
         .annotate(conversation_count=Count("conversations"))
         .order_by("-last_seen_at", "-id")
     )
@@ -72,14 +80,16 @@ def access_contact(*, user, contact_id) -> Contact:
 
 
 def client_conversations_for(*, organization_id: int | None, contact: Contact | None = None) -> QuerySet[Conversation]:
-    """Conversations of the organization's clients (the inbox), newest activity first."""
+    """Conversations of the organization's clients (the inbox), newest activity first: the last message, or
+    the opening of a conversation that has none yet (a first message that was refused)."""
     conversations = Conversation.objects.filter(organization_id=organization_id, contact__isnull=False)
     if contact is not None:
         conversations = conversations.filter(contact=contact)
     return (
         conversations.select_related("agent", "contact", "deployment")
         .annotate(last_message_at=Max("messages__created_at"), message_count=Count("messages"))
-        .order_by("-last_message_at", "-id")
+        .annotate(last_activity_at=Coalesce("last_message_at", "created_at"))
+        .order_by("-last_activity_at", "-id")
     )
 
 

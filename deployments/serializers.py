@@ -52,6 +52,11 @@ class DeploymentOutput(serializers.ModelSerializer):
         return bool(deployment.bot_token_encrypted)
 
 
+class ContactFilter(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=DeploymentChannel.choices, required=False)
+    deployment = serializers.IntegerField(min_value=1, required=False)
+
+
 class ContactOutput(serializers.ModelSerializer):
     conversation_count = serializers.IntegerField(read_only=True)
 

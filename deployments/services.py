@@ -65,6 +65,25 @@ def bot_token(deployment: Deployment) -> str:
         return ""
 
 
+def rotate_bot_tokens() -> tuple[int, list[str]]:
+    """Re-encrypt every deployment's bot token under the current first key (`rotate_provider_keys`
+    runs it after a key rotation). Returns (rotated, the deployments whose token nothing decrypts:
+    left as they are, for their owner to deploy the bot again)."""
+    fernet = field_encryption(_BOT_TOKEN_PURPOSE)
+    rotated, unreadable = 0, []
+    for deployment in Deployment.objects.exclude(bot_token_encrypted="").order_by("pk"):
+        try:
+            token = fernet.rotate(deployment.bot_token_encrypted.encode()).decode()
+        except InvalidToken:
+            unreadable.append(f"deployment {deployment.pk} (@{deployment.bot_username})")
+            continue
+        Deployment.objects.filter(pk=deployment.pk, bot_token_encrypted=deployment.bot_token_encrypted).update(
+            bot_token_encrypted=token
+        )
+        rotated += 1
+    return rotated, unreadable
+
+
 def normalize_origins(origins) -> list[str]:
     """`scheme://host[:port]` of each origin (what browsers send in `Origin`), deduplicated; a path,
     a query or another scheme than http(s) is refused with its reason."""

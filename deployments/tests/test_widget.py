@@ -124,3 +124,21 @@ def test_a_used_up_quota_is_a_polite_error_event(tenant, widget, fake_openai):
             "partial": False,
         },
     )
+
+
+def test_a_used_up_quota_tells_the_owner_once_not_per_visitor(tenant, widget, fake_openai, fake_telegram):
+    tenant.plan.quota_requests = 1
+    tenant.plan.save()
+    first = call(widget, "session", {}).json()["visitor_token"]
+    second = call(widget, "session", {}).json()["visitor_token"]
+
+    assert events(call(widget, "messages", {"visitor_token": first, "text": "hi"}))[-1][0] == "done"
+    for token in (first, second):
+        (event,) = events(call(widget, "messages", {"visitor_token": token, "text": "hello?"}))
+        assert event[0] == "error" and event[1]["code"] == "quota_exceeded"
+
+    assert len(fake_openai.chat_requests) == 1
+    # The owner linked Telegram and reads Russian: one notice through the platform bot, naming the widget.
+    (notice,) = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
+    assert "не может отвечать вашим клиентам" in notice and tenant.sales.name in notice
+    assert UsageEvent.objects.filter(outcome="denied", error_code="quota_exceeded", channel="widget").count() == 2
