@@ -2,7 +2,7 @@
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import serializers as s
+from accounts.deletion import delete_account
 from accounts.errors import AccountErrorCode
 from accounts.models import User
 from accounts.selectors import had_trial_elsewhere
@@ -19,7 +20,7 @@ from accounts.services import AccountError, register_user, set_locale, update_pr
 from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import ApiErrorCode, DomainError
-from botgeneric.openapi import ERROR_RESPONSES, JWT_ONLY
+from botgeneric.openapi import ERROR_RESPONSES, JWT_ONLY, ErrorBody
 from policy.errors import DenyCode
 from tenants.permissions import NoApiKeyChanges
 
@@ -133,6 +134,20 @@ class ProfileView(APIView):
         data.is_valid(raise_exception=True)
         update_profile(user=request.user, **data.validated_data)
         return Response(s.ProfileOutput(_profile_queryset().get(pk=request.user.pk)).data)
+
+    @extend_schema(
+        description="Delete your own account: your personal data is erased, your API keys, tokens and sessions "
+        "stop working. Re-enter your password (`confirm: DELETE` without one). An organization's only owner "
+        "gets 409 `owner_must_transfer`: transfer ownership or delete the organization first.",
+        request=s.DeleteAccountInput,
+        responses={204: None, **ERROR_RESPONSES, 409: OpenApiResponse(ErrorBody, description="owner_must_transfer")},
+        auth=JWT_ONLY,
+    )
+    def delete(self, request):
+        data = s.DeleteAccountInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        delete_account(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LocaleView(APIView):

@@ -54,6 +54,15 @@ class ProfileInput(serializers.Serializer):
     locale = serializers.ChoiceField(choices=Locale.choices, required=False)
 
 
+class DeleteAccountInput(serializers.Serializer):
+    password = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="The current password, re-entered."
+    )
+    confirm = serializers.CharField(
+        required=False, allow_blank=True, help_text="`DELETE`, for an account without a password (Telegram, Google)."
+    )
+
+
 class TrialNotice(serializers.Serializer):
     granted = serializers.BooleanField()
     ends_at = serializers.DateTimeField(allow_null=True)

@@ -21,5 +21,8 @@ urlpatterns = [
     path("organization/data/", privacy.your_data, name="your_data"),
     path("organization/data/export/", privacy.export_request, name="export_request"),
     path("organization/data/exports/<int:export_id>/download/", privacy.export_download, name="export_download"),
+    path("organization/delete/", privacy.organization_delete, name="organization_delete"),
+    path("organization/restore/", privacy.organization_restore, name="organization_restore"),
     path("profile/", account.profile, name="profile"),
+    path("profile/delete/", privacy.account_delete, name="account_delete"),
 ]

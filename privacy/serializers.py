@@ -19,3 +19,18 @@ class ExportOutput(serializers.ModelSerializer):
 
     def get_download_url(self, export: OrganizationExport) -> str | None:
         return export_link(export) if export.status == ExportStatus.READY else None
+
+
+class DeleteOrganizationInput(serializers.Serializer):
+    confirm = serializers.CharField(
+        max_length=200, trim_whitespace=True, help_text="The organization's name, typed to confirm the deletion."
+    )
+
+
+class OrganizationDeletionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    deletion_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the organization's data will be erased; null when it is not scheduled for deletion.",
+    )

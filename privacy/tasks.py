@@ -4,8 +4,9 @@ import logging
 
 from celery import shared_task
 
+from background.queue import enqueue
 from background.task_base import BackgroundTask
-from privacy import services
+from privacy import deletion, services
 
 logger = logging.getLogger(__name__)
 
@@ -16,9 +17,19 @@ def build_export(*, export_pk: int) -> None:
     services.build_export(export_pk=export_pk)
 
 
+@shared_task(base=BackgroundTask, name="privacy.erase_organization")
+def erase_organization(*, organization_id: int) -> None:
+    """Erase one organization whose deletion is due; one restored or erased meanwhile is left alone."""
+    deletion.erase_organization(organization_id=organization_id)
+
+
 @shared_task(base=BackgroundTask, name="privacy.tick", autoretry_for=(), dead_letters=False)
 def tick() -> dict:
-    """Every fifteen minutes: delete expired export files."""
-    result = {"exports_expired": services.expire_exports()}
+    """Every fifteen minutes: delete expired export files, and queue the erasure of each organization whose
+    grace period is over (one that failed is found again by the next tick)."""
+    due = deletion.organizations_due()
+    for organization_id in due:
+        enqueue(erase_organization, organization_id=organization_id)
+    result = {"exports_expired": services.expire_exports(), "organizations_due": len(due)}
     logger.info("privacy tick: %s", result)
     return result
