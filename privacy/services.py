@@ -118,6 +118,11 @@ def _mail_export_link(export: OrganizationExport) -> None:
         logger.exception("export e-mail not sent", extra={"export_id": export.pk})
 
 
+def record_download(*, export: OrganizationExport, user) -> None:
+    """Who took a copy of the organization's data, and when."""
+    record_audit(action="export.downloaded", target=export, organization=export.organization, actor=user)
+
+
 def expire_exports(*, now: datetime | None = None) -> int:
     """Delete the files of exports past their expiry, and fail exports whose worker died; returns how many."""
     now = now or timezone.now()

@@ -18,10 +18,11 @@ class MemberInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "created_at", "deletion_due_at", "erased_at"]
     search_fields = ["name", "slug", "members__email"]
     list_filter = ["created_at"]
-    readonly_fields = ["created_at"]
+    # Deletion is the owner's (privacy.deletion): the console shows it, never sets it.
+    readonly_fields = ["created_at", "deletion_due_at", "erased_at"]
     inlines = [MemberInline]
 
     def get_search_results(self, request, queryset, search_term):

@@ -18,7 +18,7 @@ from channels_web.messages import describe_error
 from privacy.deletion import restore_organization, schedule_deletion
 from privacy.models import ExportStatus
 from privacy.selectors import check_owner, downloadable_export, export_path, exports_for
-from privacy.services import export_storage, request_export
+from privacy.services import export_storage, record_download, request_export
 
 EXPORTS_SHOWN = 20
 
@@ -79,6 +79,7 @@ def export_download(request, export_id: int):
         if exc.code == ApiErrorCode.NOT_FOUND:
             raise Http404 from None
         return render(request, "web/export_expired.html", {"message": describe_error(exc).text}, status=410)
+    record_download(export=export, user=request.user)
     response = FileResponse(
         export_storage().open(export.file, "rb"),
         as_attachment=True,

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from privacy.models import ExportStatus, OrganizationExport
 from privacy.services import expire_exports, export_storage
+from tenants.models import AuditEvent
 from tenants.services import create_api_key
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ def test_the_owner_gets_a_zip_with_every_section_of_the_organization_and_none_of
         assert len(rows) == count, section
         assert len(csv_lines) >= count + 1, section
     assert any(row["action"] == "test.marked" for row in json.loads(archive.read("audit_events.json")))
+    assert AuditEvent.objects.filter(action="export.downloaded", actor=tenant.owner).count() == 1
     everything = b"".join(archive.read(name) for name in names).decode()
     assert "alpha" in everything
     assert "omega" not in everything
@@ -152,6 +154,27 @@ def test_expired_exports_lose_their_file_and_their_link(tenant, committed):
     assert not export_storage().exists(stored)
     response = _download(tenant.owner, path)
     assert response.status_code == 410
+
+
+def test_an_export_whose_worker_died_is_failed_so_the_owner_can_ask_again(tenant, committed):
+    stuck = OrganizationExport.objects.create(organization=tenant.organization, status=ExportStatus.RUNNING)
+
+    expire_exports(now=timezone.now() + timedelta(hours=3))
+
+    stuck.refresh_from_db()
+    assert stuck.status == ExportStatus.FAILED
+    assert _request(tenant, committed)["id"] != stuck.pk
+
+
+def test_listing_exports_costs_a_fixed_number_of_queries(tenant, django_assert_max_num_queries):
+    for status in (ExportStatus.READY, ExportStatus.EXPIRED, ExportStatus.FAILED, ExportStatus.READY):
+        OrganizationExport.objects.create(organization=tenant.organization, status=status)
+    client = tenant.client(tenant.owner)
+
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/organization/exports")
+
+    assert response.json()["count"] == 4
 
 
 def test_a_link_older_than_its_lifetime_is_refused(tenant, settings, committed):
