@@ -33,7 +33,7 @@ def export_storage():
     return storages["exports"]
 
 
-def request_export(*, user, now: datetime | None = None) -> OrganizationExport:
+def request_export(*, user) -> OrganizationExport:
     """Queue an export of the owner's organization; one at a time per organization (409 otherwise)."""
     check_owner(user=user)
     try:
@@ -150,7 +150,12 @@ def expire_exports(*, now: datetime | None = None) -> int:
 
 def delete_export_files(*, organization: Organization) -> None:
     """Remove the organization's export rows, and their files once the caller's transaction commits."""
-    storage = export_storage()
     names = [name for name in organization.exports.values_list("file", flat=True) if name]
     organization.exports.all().delete()
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    transaction.on_commit(lambda: _delete_files(names))
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = export_storage()
+    for name in names:
+        storage.delete(name)

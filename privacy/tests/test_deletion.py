@@ -20,6 +20,8 @@ from policy.services import check_access
 from privacy import tasks
 from privacy.deletion import erase_organization, restore_organization, schedule_deletion
 from privacy.errors import PrivacyErrorCode
+from privacy.models import OrganizationExport
+from privacy.services import export_storage, request_export
 from tenants.models import ApiKey, AuditEvent, Organization
 from tenants.services import create_api_key
 from usage.models import UsageEvent
@@ -110,6 +112,10 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
     _, secret = create_api_key(organization=tenant.organization, name="k", actor=tenant.owner)
     _delete(tenant, committed)
     due = Organization.objects.get(pk=tenant.organization.pk).deletion_due_at
+    with committed(execute=True):
+        export = request_export(user=tenant.owner)  # the owner may still take a copy meanwhile
+    stored = OrganizationExport.objects.get(pk=export.pk).file
+    assert export_storage().exists(stored)
 
     assert not erase_organization(organization_id=tenant.organization.pk, now=due - timedelta(minutes=1))
     with pytest.raises(DomainError) as refused:
@@ -146,6 +152,8 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
     assert "alpha" not in str(list(audit.values("actor_label", "before", "after")))
     assert APIClient(HTTP_AUTHORIZATION=f"Api-Key {secret}").get("/api/v1/agents").status_code == 401
     assert not erase_organization(organization_id=org_id, now=due + timedelta(days=1))  # once only
+    assert not export_storage().exists(stored)
+    assert not OrganizationExport.objects.filter(organization_id=org_id).exists()
     assert Conversation.objects.filter(organization=other_tenant.organization).count() == 2
     assert User.objects.get(pk=other_tenant.owner.pk).email == other_tenant.owner.email
 
