@@ -8,6 +8,7 @@ branch of the project may not have (an invoice) is included when it is installed
 import csv
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,7 +142,7 @@ def _invoices(org_id: int) -> list[Section]:
 
 def write_archive(*, organization: Organization, target: IO[bytes]) -> None:
     """Write the whole export of `organization` as a ZIP into the binary file `target`."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(target, "w") as archive:
         _write_json(archive, "organization.json", iter([_organization_row(organization)]), single=True)
         for section in sections(organization):
             _write_json(archive, f"{section.name}.json", _dicts(section))
@@ -163,8 +164,15 @@ def _dicts(section: Section) -> Iterator[dict]:
         yield dict(zip(section.columns, row, strict=True))
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """An entry dated now (ZipFile.open() would date it 1980), compressed."""
+    info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def _write_json(archive: zipfile.ZipFile, name: str, rows: Iterator[dict], *, single: bool = False) -> None:
-    with archive.open(name, "w", force_zip64=True) as raw, io.TextIOWrapper(raw, encoding="utf-8") as out:
+    with archive.open(_entry(name), "w", force_zip64=True) as raw, io.TextIOWrapper(raw, encoding="utf-8") as out:
         if single:
             out.write(json.dumps(next(rows), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
             return
@@ -177,7 +185,7 @@ def _write_json(archive: zipfile.ZipFile, name: str, rows: Iterator[dict], *, si
 
 def _write_csv(archive: zipfile.ZipFile, name: str, section: Section) -> None:
     with (
-        archive.open(name, "w", force_zip64=True) as raw,
+        archive.open(_entry(name), "w", force_zip64=True) as raw,
         io.TextIOWrapper(raw, encoding="utf-8", newline="") as out,
     ):
         writer = csv.writer(out)

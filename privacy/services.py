@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from background.queue import enqueue_on_commit
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from privacy.archive import write_archive
 from privacy.errors import PrivacyErrorCode
 from privacy.models import IN_PROGRESS, ExportStatus, OrganizationExport
@@ -33,11 +33,16 @@ def export_storage():
     return storages["exports"]
 
 
-def request_export(*, user) -> OrganizationExport:
-    """Queue an export of the owner's organization; one at a time per organization (409 otherwise)."""
+def request_export(*, user, now: datetime | None = None) -> OrganizationExport:
+    """Queue an export of the owner's organization: one at a time (409 export_in_progress), and at most one
+    every EXPORT_MIN_INTERVAL_MINUTES (429 throttled): each reads the whole organization."""
     check_owner(user=user)
+    now = now or timezone.now()
     try:
         with transaction.atomic():
+            # The organization's row serializes its owners' requests, so the interval holds under concurrency.
+            Organization.objects.select_for_update().filter(pk=user.organization_id).first()
+            _check_interval(organization_id=user.organization_id, now=now)
             export = OrganizationExport.objects.create(organization_id=user.organization_id, requested_by=user)
             record_audit(action="export.requested", target=export, organization=user.organization, actor=user)
             from privacy.tasks import build_export
@@ -50,6 +55,26 @@ def request_export(*, user) -> OrganizationExport:
             409,
         ) from None
     return export
+
+
+def _check_interval(*, organization_id: int, now: datetime) -> None:
+    interval = timedelta(minutes=settings.EXPORT_MIN_INTERVAL_MINUTES)
+    last = (
+        OrganizationExport.objects.filter(
+            organization_id=organization_id, created_at__gt=now - interval, status=ExportStatus.READY
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is not None:
+        wait = max(1, int((last + interval - now).total_seconds()))
+        raise DomainError(
+            ApiErrorCode.THROTTLED,
+            f"An export was requested moments ago; you can ask for another in {wait // 60 + 1} minutes.",
+            429,
+            {"retry_after": wait},
+        )
 
 
 def build_export(*, export_pk: int, now: datetime | None = None) -> OrganizationExport | None:

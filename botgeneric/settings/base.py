@@ -384,6 +384,8 @@ TRIAL_PLAN = env.str("TRIAL_PLAN", default="monthly")
 TRIAL_UNVERIFIED_REQUESTS = env.int("TRIAL_UNVERIFIED_REQUESTS", default=20)
 # Days an organization's data export can be downloaded (the e-mailed link and the file expire together).
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
+# Each export reads the whole organization: an organization may ask for one this often (0 = no limit).
+EXPORT_MIN_INTERVAL_MINUTES = env.int("EXPORT_MIN_INTERVAL_MINUTES", default=10)
 # Days between an owner's request to delete the organization and the erasure (it can be restored until then).
 ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", default=14)
 # Days a past_due account (renewal failed, being retried) keeps access before it expires.

@@ -120,6 +120,17 @@ def test_a_second_export_while_one_is_prepared_is_refused(tenant):
     assert response.json()["code"] == "export_in_progress"
 
 
+def test_an_organization_may_request_one_export_per_interval(tenant, committed, settings):
+    _request(tenant, committed)
+
+    again = tenant.client(tenant.owner).post("/api/v1/organization/export")
+    settings.EXPORT_MIN_INTERVAL_MINUTES = 0
+
+    assert (again.status_code, again.json()["code"]) == (429, "throttled")
+    assert 0 < again.json()["retry_after"] <= 600
+    assert _request(tenant, committed)["id"]
+
+
 def test_another_organizations_owner_gets_404_for_the_export_and_its_link(tenant, other_tenant, committed):
     export_id = _request(tenant, committed)["id"]
     path = _link_path()
