@@ -49,8 +49,11 @@ def agent_for_message(user, data) -> tuple[object, object]:
     return agent, conversation
 
 
-def _no_agents_reason(account) -> str:
-    """Why the page offers no agent: no subscription, an ended one, or a plan without web agents."""
+def _no_agents_reason(account, user) -> str:
+    """Why the page offers no agent: the organization's pending deletion, no subscription, an ended one,
+    or a plan without web agents."""
+    if user.organization_id and user.organization.pending_deletion:
+        return "pending_deletion"
     if account is None or account.plan_id is None or account.status == AccountStatus.NONE:
         return "no_subscription"
     return "ended" if account.status in ENDED else "no_web_agents"
@@ -88,7 +91,7 @@ def dashboard(request, conversation_id: int | None = None):
     context = {
         "agents": agents,
         "locked_agents": agents_in_other_plans(exclude_ids=[agent.pk for agent in agents]),
-        "no_agents_reason": "" if agents else _no_agents_reason(account),
+        "no_agents_reason": "" if agents else _no_agents_reason(account, user),
         "form": form,
         "rename_form": RenameForm(initial={"title": conversation.title}) if conversation else None,
         "conversation": conversation,

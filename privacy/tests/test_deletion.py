@@ -186,3 +186,6 @@ def test_the_owner_deletes_and_restores_on_the_dashboard(tenant, committed):
     member = Client()
     member.force_login(tenant.member)
     assert member.get("/organization/delete/").status_code == 403
+    with committed(execute=True):
+        browser.post("/organization/delete/", {"confirm": tenant.organization.name})
+    assert b"scheduled for deletion" in member.get("/dashboard/").content
