@@ -19,6 +19,8 @@ from botgeneric.errors import ApiErrorCode, DomainError
 from tenants import api_key_cache
 from tenants.models import Role
 from tenants.services import audited_fields, create_organization, record_audit
+from webhooks.models import EventType
+from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +229,8 @@ def save_user_by_operator(*, user: User, actor) -> User:
         before = audited_fields(stored, MEMBERSHIP_ACTIONS) if stored is not None else None
         user.save()
         after = audited_fields(user, MEMBERSHIP_ACTIONS)
+        if user.organization_id and (before is None or before["organization"] != after["organization"]):
+            announce_member_joined(user)
         if before is None:
             record_audit(action="user.created", target=user, organization=user.organization, actor=actor, after=after)
             return user
@@ -241,6 +245,16 @@ def save_user_by_operator(*, user: User, actor) -> User:
                     after={name: after[name]},
                 )
     return user
+
+
+def announce_member_joined(user: User) -> None:
+    """The `member.joined` webhook of the organization `user` now belongs to, sent once the caller commits.
+    A sign-up founding its own organization has no endpoints to tell; anyone joining one later does."""
+    emit(
+        organization=user.organization_id,
+        event_type=EventType.MEMBER_JOINED,
+        payload={"member": {"id": user.pk, "email": user.email, "name": user.name, "role": user.role}},
+    )
 
 
 def update_profile(*, user: User, name: str | None = None, locale: str | None = None) -> User:

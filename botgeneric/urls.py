@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("deployments.urls")),
     path("", include("leads.urls")),
     path("", include("privacy.urls")),
+    path("", include("webhooks.urls")),
     path("openai/", include("agents.openai_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

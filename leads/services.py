@@ -11,6 +11,8 @@ from deployments.models import Contact
 from leads.models import OPEN_STATUSES, Lead, LeadStatus, LeadWatcher
 from tenants.errors import TenantErrorCode
 from tenants.services import record_audit
+from webhooks.models import EventType
+from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +71,21 @@ def register_lead(
             from leads.notifications import announce_lead
 
             transaction.on_commit(lambda: announce_lead(lead_id=lead.pk))
+            emit(organization=organization_id, event_type=EventType.LEAD_CREATED, payload={"lead": _lead_data(lead)})
     logger.info("lead %s %s org=%s", lead.pk, "created" if created else "updated", organization_id)
     return lead, created
+
+
+def _lead_data(lead: Lead) -> dict:
+    return {
+        "id": lead.pk,
+        "status": lead.status,
+        **{field: getattr(lead, field) for field in LEAD_FIELDS},
+        "contact": lead.contact_id,
+        "conversation": lead.conversation_id,
+        "deployment": lead.deployment_id,
+        "created_at": lead.created_at.isoformat(),
+    }
 
 
 def change_status(*, lead: Lead, actor, status: str) -> Lead:

@@ -20,6 +20,8 @@ from billing.periods import add_interval
 from tenants.errors import TenantErrorCode
 from tenants.models import Organization
 from tenants.services import record_audit
+from webhooks.models import EventType
+from webhooks.services import emit
 
 CURRENT_STATUSES = (AccountStatus.TRIALING, AccountStatus.ACTIVE)
 LOCK_NOT_AVAILABLE = "55P03"
@@ -83,6 +85,8 @@ def snapshot(account: BillingAccount) -> dict:
 
 
 def audit(account: BillingAccount, action: str, before: dict, *, actor=None, actor_label: str = "") -> None:
+    """The audit row of a subscription change, and its `subscription.changed` webhook once committed."""
+    after = snapshot(account)
     record_audit(
         action=action,
         target=account,
@@ -90,7 +94,12 @@ def audit(account: BillingAccount, action: str, before: dict, *, actor=None, act
         actor=actor,
         actor_label=actor_label,
         before=before,
-        after=snapshot(account),
+        after=after,
+    )
+    emit(
+        organization=account.organization_id,
+        event_type=EventType.SUBSCRIPTION_CHANGED,
+        payload={"change": action.removeprefix("subscription."), "previous": before, "subscription": after},
     )
 
 

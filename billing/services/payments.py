@@ -24,6 +24,8 @@ from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import stop_replaced_subscription
 from tenants.models import Organization
 from tenants.services import record_audit
+from webhooks.models import EventType
+from webhooks.services import emit
 
 CHECKOUT_PREFIX = "pending-"
 RENEWAL_PREFIX = "renew-"
@@ -161,8 +163,32 @@ def apply_succeeded_payment(
     if raw is not None:
         payment.raw = raw
     payment.save(update_fields=["status", "period_start", "period_end", "raw", "updated_at"])
+    announce_payment(payment, organization_id=account.organization_id, plan=plan)
     audit(account, action, before, actor_label=actor_label)
     return True
+
+
+def announce_payment(payment: Payment, *, organization_id: int, plan: Plan) -> None:
+    """The `payment.succeeded` webhook of a payment that just succeeded, sent once the caller commits."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    emit(
+        organization=organization_id,
+        event_type=EventType.PAYMENT_SUCCEEDED,
+        payload={
+            "payment": {
+                "id": payment.pk,
+                "provider": payment.provider,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "plan": plan.code,
+                "period_start": iso(payment.period_start),
+                "period_end": iso(payment.period_end),
+            }
+        },
+    )
 
 
 def record_failed_payment(*, payment: Payment, status: str, actor_label: str, raw: dict | None = None) -> bool:

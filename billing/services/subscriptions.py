@@ -24,7 +24,7 @@ from billing.services.accounts import (
     snapshot,
     start_period,
 )
-from billing.services.payments import checkout_intent, complete_checkout
+from billing.services.payments import announce_payment, checkout_intent, complete_checkout
 from billing.services.pricing import check_provider, is_downgrade, resolve_plan, resolve_price
 from billing.services.provider_sync import (
     cancel_at_provider,
@@ -49,7 +49,7 @@ class SubscribeResult:
 
 def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
     """A record of a manual activation so that history and revenue show it (amount 0 for free plans)."""
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         account=account,
         provider=PaymentProvider.MANUAL,
         external_id=f"manual-{uuid.uuid4().hex}",
@@ -60,6 +60,8 @@ def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | No
         period_start=account.current_period_start,
         period_end=account.current_period_end,
     )
+    announce_payment(payment, organization_id=account.organization_id, plan=plan)
+    return payment
 
 
 def start_trial(*, organization: Organization, actor=None) -> BillingAccount:

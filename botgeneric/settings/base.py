@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "deployments",
     "leads",
     "privacy",
+    "webhooks",
 ]
 
 # Django's own middleware in botgeneric.middleware: no thread per hook under ASGI, and no session machinery
@@ -159,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-reconcile-payments": {"task": "billing.reconcile_pending_payments", "schedule": 300.0},
     "usage-roll-up-daily": {"task": "usage.roll_up_daily", "schedule": 60.0},
     "privacy-tick": {"task": "privacy.tick", "schedule": 900.0},
+    "webhooks-retry-deliveries": {"task": "webhooks.retry_deliveries", "schedule": 60.0},
 }
 # The daily usage roll-up reads events at least this old, so one whose statement commits late is not passed over.
 USAGE_ROLLUP_SETTLE_SECONDS = env.int("USAGE_ROLLUP_SETTLE_SECONDS", default=60)
@@ -308,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
         "LeadStatusEnum": "leads.models.LeadStatus",
         "ExportStatusEnum": "privacy.models.ExportStatus",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "RoleEnum": "tenants.models.Role",
         "MessageRoleEnum": "agents.models.MessageRole",
         "ChatMessageRoleEnum": ["system", "developer", "user", "assistant", "tool"],
@@ -407,6 +411,15 @@ TOOL_LOOP_MAX_ROUNDS = env.int("TOOL_LOOP_MAX_ROUNDS", default=4)
 # The website widget (deployments.widget): messages per visitor and new visitors per address, per minute.
 WIDGET_VISITOR_MESSAGES_PER_MINUTE = env.int("WIDGET_VISITOR_MESSAGES_PER_MINUTE", default=10)
 WIDGET_NEW_VISITORS_PER_MINUTE = env.int("WIDGET_NEW_VISITORS_PER_MINUTE", default=20)
+# Outgoing webhooks (webhooks app): never to private, loopback, link-local, multicast or reserved addresses,
+# and https only, unless these allow it (development and tests, whose receivers are on 127.0.0.1). Each POST
+# gives up after WEBHOOKS_TIMEOUT_SECONDS; a failed delivery is tried again WEBHOOKS_RETRY_BASE_SECONDS × 2ⁿ
+# later (at most four hours apart), the last time WEBHOOKS_RETRY_HOURS after the event, then it is failed.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=60)
+WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=24)
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")

@@ -7,6 +7,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y" * 20)
 os.environ.setdefault("HTTPS_ONLY", "0")
 os.environ.setdefault("BILLING_MANUAL_ENABLED", "1")
 os.environ.setdefault("DEMO_TOKEN_DELAY_MS", "0")
+# Tests' webhook receivers listen on http://127.0.0.1; the SSRF tests turn the guard back on.
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE", "1")
+os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
 
 from .base import *  # noqa: E402,F403
 

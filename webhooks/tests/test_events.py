@@ -1,0 +1,96 @@
+"""Each event is sent by the flow that produces it: a manual-provider subscription (payment.succeeded,
+subscription.changed), a cancellation, an operator moving a person into the organization (member.joined)."""
+
+import json
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from billing.models import Payment
+from billing.tests.account_factories import make_plan
+from testing.admin_forms import admin_form_data
+from webhooks.tests.conftest import verify
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(receiver) -> list[dict]:
+    return [json.loads(request.body) for request in receiver.received]
+
+
+@pytest.fixture
+def monthly(db):
+    return make_plan("monthly", prices={"USD": "19.99"}, order=3)
+
+
+def test_a_manual_payment_sends_payment_succeeded_and_subscription_changed(
+    org, endpoint_for, receiver, committed, monthly
+):
+    _endpoint_id, secret = endpoint_for(events=["payment.succeeded", "subscription.changed"])
+
+    with committed():
+        response = org.api.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+
+    assert response.status_code == 200, response.content
+    payment = Payment.objects.get(account__organization=org.organization)
+    paid, changed = _events(receiver)
+    assert paid["type"] == "payment.succeeded"
+    assert paid["data"]["payment"] == {
+        "id": payment.pk,
+        "provider": "manual",
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "plan": "monthly",
+        "period_start": payment.period_start.isoformat(),
+        "period_end": payment.period_end.isoformat(),
+    }
+    assert changed["type"] == "subscription.changed"
+    assert changed["data"]["change"] == "activated"
+    assert changed["data"]["subscription"]["status"] == "active"
+    assert changed["data"]["subscription"]["plan"] == "monthly"
+    for request in receiver.received:
+        verify(request, secret)
+
+
+def test_a_cancellation_sends_subscription_changed_only(org, endpoint_for, receiver, committed, monthly):
+    with committed():
+        org.api.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+    endpoint_for(events=["subscription.changed"])
+
+    with committed():
+        response = org.api.post("/api/v1/billing/cancel", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    [changed] = _events(receiver)
+    assert changed["data"]["change"] == "cancel_scheduled"
+    assert changed["data"]["previous"]["cancel_at_period_end"] is False
+    assert changed["data"]["subscription"]["cancel_at_period_end"] is True
+
+
+def test_a_person_moved_into_the_organization_sends_member_joined(org, endpoint_for, receiver, committed, client):
+    endpoint_for(events=["member.joined"])
+    operator = UserFactory(is_staff=True, is_superuser=True, organization=None)
+    newcomer = UserFactory(name="Nina")
+    client.force_login(operator)
+    form = admin_form_data(client.get(f"/admin/accounts/user/{newcomer.pk}/change/").content.decode(), "user_form")
+    form.update({"organization": str(org.organization.pk), "role": "member"})
+
+    with committed():
+        assert client.post(f"/admin/accounts/user/{newcomer.pk}/change/", form).status_code == 302
+
+    [joined] = _events(receiver)
+    assert joined["type"] == "member.joined" and joined["organization"] == org.organization.pk
+    assert joined["data"]["member"] == {"id": newcomer.pk, "email": newcomer.email, "name": "Nina", "role": "member"}
+
+
+def test_a_role_change_is_not_a_join(org, endpoint_for, receiver, committed, client):
+    endpoint_for(events=["member.joined"])
+    operator = UserFactory(is_staff=True, is_superuser=True, organization=None)
+    client.force_login(operator)
+    form = admin_form_data(client.get(f"/admin/accounts/user/{org.member.pk}/change/").content.decode(), "user_form")
+    form["role"] = "admin"
+
+    with committed():
+        assert client.post(f"/admin/accounts/user/{org.member.pk}/change/", form).status_code == 302
+
+    assert receiver.received == []
