@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_web.templatetags.catalog_text import localized_text
 from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKeyScope
+from webhooks.models import EventType
 
 
 class ProfileForm(forms.Form):
@@ -55,3 +56,12 @@ class SubscribeForm(forms.Form):
 
 class CancelForm(forms.Form):
     immediate = forms.BooleanField(required=False)
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels_web.views import account, billing, dashboard, privacy, stream
+from channels_web.views import account, billing, dashboard, privacy, stream, webhooks
 
 app_name = "web"
 
@@ -25,4 +25,14 @@ urlpatterns = [
     path("organization/restore/", privacy.organization_restore, name="organization_restore"),
     path("profile/", account.profile, name="profile"),
     path("profile/delete/", privacy.account_delete, name="account_delete"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<int:endpoint_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:endpoint_id>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path(
+        "webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/resend/",
+        webhooks.webhook_resend,
+        name="webhook_resend",
+    ),
 ]
