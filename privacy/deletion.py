@@ -3,10 +3,10 @@
 The owner asks, confirming with the organization's name: the organization is pending deletion for
 ORGANIZATION_DELETION_GRACE_DAYS, its subscription is set to end (the provider stops renewing), and the
 policy refuses its members (`organization_pending_deletion`). Until then the owner may restore it. Then
-`privacy.tick` erases it: conversations, clients, leads, deployments, API keys, exports, and the people's
-personal data; payments (and invoices) are kept, as accounting law requires, with the organization
-anonymized. The erasure of one organization is one transaction: a crash leaves it whole, to be erased
-again by the next tick.
+`privacy.tick` erases it: conversations, clients, leads, deployments, API keys, webhook endpoints and their
+deliveries, exports, and the people's personal data; payments (and invoices) are kept, as accounting law
+requires, with the organization anonymized. The erasure of one organization is one transaction: a crash
+leaves it whole, to be erased again by the next tick.
 """
 
 import logging
@@ -35,6 +35,7 @@ from privacy.services import delete_export_files
 from tenants import api_key_cache
 from tenants.models import ApiKey, AuditEvent, Organization
 from tenants.services import record_audit
+from webhooks.models import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,8 @@ def _erase_contents(organization: Organization) -> dict[str, int]:
         "contacts": Contact.objects.filter(organization_id=org_id).delete()[0],
         "deployments": Deployment.objects.filter(organization_id=org_id).delete()[0],
         "api_keys": ApiKey.objects.filter(organization_id=org_id).delete()[0],
+        # Their deliveries' bodies hold what was sent (leads' contacts among it).
+        "webhook_endpoints": WebhookEndpoint.objects.filter(organization_id=org_id).delete()[0],
         "members": len(members),
     }
     api_key_cache.invalidate()

@@ -20,6 +20,7 @@ from policy.tests.factories import BillingAccountFactory
 from tenants.models import Organization, Role
 from tenants.services import record_audit
 from usage.models import Outcome, UsageEvent
+from webhooks.models import WebhookEndpoint
 
 
 @dataclass
@@ -87,6 +88,9 @@ def make_tenant(marker: str) -> Tenant:
         status=PaymentStatus.SUCCEEDED,
         plan=account.plan,
         raw={"customer": {"email": f"owner-{marker}@example.com", "id": "ctm_1"}},
+    )
+    WebhookEndpoint.objects.create(
+        organization=organization, url=f"https://hooks.example.com/{marker}", secret_encrypted="-", created_by=owner
     )
     record_audit(action="test.marked", target=organization, organization=organization, actor=owner, after={"m": marker})
     return Tenant(organization, owner, admin, member, conversation, client_conversation, contact, lead, payment, marker)

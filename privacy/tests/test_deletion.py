@@ -25,6 +25,7 @@ from privacy.services import export_storage, request_export
 from tenants.models import ApiKey, AuditEvent, Organization
 from tenants.services import create_api_key
 from usage.models import UsageEvent
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,7 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
         (Lead, {"organization_id": org_id}),
         (Deployment, {"organization_id": org_id}),
         (ApiKey, {"organization_id": org_id}),
+        (WebhookEndpoint, {"organization_id": org_id}),
     ):
         assert not model.objects.filter(**scope).exists(), model
     members = User.objects.filter(pk__in=[tenant.owner.pk, tenant.admin.pk, tenant.member.pk])
