@@ -263,8 +263,9 @@ def resend(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
 
 
 def send_delivery(*, delivery_pk: int) -> WebhookDelivery | None:
-    """Make the delivery's next attempt if it is due; None when it is not (sent, failed, not yet due, or
-    claimed by another worker). Safe to run twice: the claim is a conditional UPDATE."""
+    """Make the delivery's next attempt if it is due; None when it is not (sent, failed, not yet due,
+    claimed by another worker, or its endpoint deleted meanwhile). Safe to run twice: the claim is a
+    conditional UPDATE."""
     now = timezone.now()
     claim_until = now + timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS) + CLAIM_MARGIN
     claimed = WebhookDelivery.objects.filter(
@@ -272,7 +273,9 @@ def send_delivery(*, delivery_pk: int) -> WebhookDelivery | None:
     ).update(next_attempt_at=claim_until)
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_pk)
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_pk).first()
+    if delivery is None:
+        return None
     result = _attempt(delivery, now)
     return _record_attempt(delivery_pk=delivery_pk, result=result, at=now)
 
@@ -293,10 +296,13 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> PostResult:
     return post(url=endpoint.url, body=body, headers=headers)
 
 
-def _record_attempt(*, delivery_pk: int, result: PostResult, at: datetime) -> WebhookDelivery:
+def _record_attempt(*, delivery_pk: int, result: PostResult, at: datetime) -> WebhookDelivery | None:
     finished = timezone.now()
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_pk)
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_pk).first()
+        if delivery is None:
+            logger.info("webhook delivery %s: its endpoint was deleted during the attempt", delivery_pk)
+            return None
         WebhookAttempt.objects.create(
             delivery=delivery,
             attempted_at=at,

@@ -2,6 +2,7 @@
 statuses a test scripts (`answers`, one per request, then `default_status`), e.g. two 500s then 200."""
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,8 @@ class FakeReceiver:
         self.redirect_to = ""
         #: Seconds each answer waits (a receiver that hangs); stopping the fake ends the wait.
         self.delay_seconds = 0.0
+        #: Run in the server thread before each answer (a test changes the app's data mid-delivery).
+        self.before_answer: Callable[[], None] | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -54,6 +57,8 @@ class FakeReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     receiver.received.append(ReceivedRequest(self.path, dict(self.headers.items()), body))
+                if receiver.before_answer is not None:
+                    receiver.before_answer()
                 if receiver.delay_seconds:
                     receiver._stopping.wait(receiver.delay_seconds)
                 status = 302 if receiver.redirect_to else receiver._next_status()

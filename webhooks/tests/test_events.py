@@ -20,7 +20,7 @@ def _events(receiver) -> list[dict]:
 
 @pytest.fixture
 def monthly(db):
-    return make_plan("monthly", prices={"USD": "19.99"}, order=3)
+    return make_plan("monthly", prices={"USD": "19.99", "RUB": "990.00"}, order=3)
 
 
 def test_a_manual_payment_sends_payment_succeeded_and_subscription_changed(
@@ -50,6 +50,38 @@ def test_a_manual_payment_sends_payment_succeeded_and_subscription_changed(
     assert changed["data"]["subscription"]["plan"] == "monthly"
     for request in receiver.received:
         verify(request, secret)
+
+
+def test_a_payment_confirmed_by_the_providers_notification_sends_payment_succeeded(
+    org, endpoint_for, receiver, committed, monthly, fake_yookassa, client
+):
+    endpoint_for(events=["payment.succeeded"])
+    started = org.api.post(
+        "/api/v1/billing/payment",
+        {"provider": "yookassa", "plan": "monthly", "return_url": "https://app.example.com/back"},
+        format="json",
+    ).json()
+    assert receiver.received == []
+    fake_yookassa.set_status(started["provider_payment_id"], "succeeded")
+    notification = {
+        "type": "notification",
+        "event": "payment.succeeded",
+        "object": {"id": started["provider_payment_id"], "status": "succeeded"},
+    }
+
+    with committed():
+        response = client.post(
+            "/api/v1/billing/webhooks/yookassa",
+            data=json.dumps(notification),
+            content_type="application/json",
+            REMOTE_ADDR="185.71.76.5",
+        )
+
+    assert response.status_code == 200
+    [paid] = _events(receiver)
+    assert paid["data"]["payment"]["id"] == started["payment_id"]
+    assert (paid["data"]["payment"]["provider"], paid["data"]["payment"]["amount"]) == ("yookassa", "990.00")
+    assert paid["data"]["payment"]["currency"] == "RUB"
 
 
 def test_a_cancellation_sends_subscription_changed_only(org, endpoint_for, receiver, committed, monthly):
