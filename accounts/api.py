@@ -20,7 +20,7 @@ from accounts.services import AccountError, register_user, set_locale, update_pr
 from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrottle
 from accounts.tokens import token_pair
 from botgeneric.errors import ApiErrorCode, DomainError
-from botgeneric.openapi import ERROR_RESPONSES, JWT_ONLY, ErrorBody
+from botgeneric.openapi import ERROR_RESPONSES, INVITATION_REFUSALS, JWT_ONLY, ErrorBody
 from policy.errors import DenyCode
 from tenants.permissions import NoApiKeyChanges
 
@@ -40,14 +40,19 @@ class RegisterView(APIView):
     @extend_schema(
         description="Creates the account and its organization and mails a link that verifies the address. "
         "Until it is clicked, a trial allows only `TRIAL_UNVERIFIED_REQUESTS` requests. `trial` says "
-        "whether the organization got the free trial (one per person: e-mail and Telegram account).",
+        "whether the organization got the free trial (one per person: e-mail and Telegram account). With "
+        "`invitation` (the token of an invitation link sent to this address) the account joins the inviting "
+        "organization instead, its address verified: 404 `invitation_invalid`, 410 `invitation_expired` / "
+        "`invitation_used` / `invitation_revoked`, 403 `invitation_email_mismatch`.",
         request=s.RegisterInput,
-        responses={201: s.RegisterOutput, **ERROR_RESPONSES},
+        responses={201: s.RegisterOutput, **ERROR_RESPONSES, **INVITATION_REFUSALS},
     )
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = register_user(**data.validated_data, send_verification=True)
+        values = dict(data.validated_data)
+        invitation = values.pop("invitation", None)
+        user = register_user(**values, invitation_token=invitation, send_verification=True)
         user = _profile_queryset().get(pk=user.pk)
         body = {
             "user": s.ProfileOutput(user).data,

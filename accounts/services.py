@@ -13,6 +13,7 @@ from django.db.models import F
 
 from accounts.email_addresses import normalize_email, trial_identity_for_email
 from accounts.errors import AccountErrorCode
+from accounts.membership import claim_for_signup, record_join
 from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
 from botgeneric.errors import ApiErrorCode, DomainError
@@ -50,11 +51,14 @@ def register_user(
     telegram_id: int | None = None,
     email_verified: bool = False,
     send_verification: bool = False,
+    invitation_token: str | None = None,
 ) -> User:
     """Create a user, a new organization with the user as owner, and what a new tenant starts with.
 
-    `send_verification` records the address as unverified for allauth and mails its confirmation link
-    after commit; allauth's own sign-up flows (web, social) record and mail it themselves.
+    With `invitation_token` the user joins the inviting organization with the invitation's role instead
+    (no organization, no trial of their own); the address must be the invited one, and counts as verified
+    since the link reached it. `send_verification` records the address as unverified for allauth and mails
+    its confirmation link after commit; allauth's own sign-up flows (web, social) record and mail it themselves.
     """
     email = normalize_email(email)
     validate_locale(locale)
@@ -85,6 +89,8 @@ def register_user(
         user.set_unusable_password()
     try:
         with transaction.atomic():
+            if invitation_token is not None:
+                return _register_invited(user=user, token=invitation_token, send_verification=send_verification)
             organization_name = name or (email.split("@")[0] if email else f"telegram-{telegram_id}")
             user.organization = create_organization(name=organization_name)
             user.save()
@@ -104,6 +110,23 @@ def register_user(
             "An account with this e-mail already exists.",
             extra={"fields": {"email": ["An account with this e-mail already exists."]}},
         ) from None
+    return user
+
+
+def _register_invited(*, user: User, token: str, send_verification: bool) -> User:
+    invitation = claim_for_signup(token=token, email=user.email)
+    user.organization, user.role, user.email_verified = invitation.organization, invitation.role, True
+    user.save()
+    record_audit(
+        action="user.registered",
+        target=user,
+        organization=user.organization,
+        actor=user,
+        after={"auth_provider": user.auth_provider, "role": user.role, "invitation": invitation.pk},
+    )
+    if send_verification:  # allauth's web sign-up records the address itself (as verified, see its adapter)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    record_join(user=user, invitation=invitation)
     return user
 
 

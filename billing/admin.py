@@ -64,6 +64,7 @@ class PlanForm(forms.ModelForm):
             "quota_requests",
             "quota_tokens_input",
             "quota_tokens_output",
+            "max_members",
             "channels",
             "features",
             "features_ru",
@@ -124,6 +125,7 @@ class PlanAdmin(admin.ModelAdmin):
         "interval",
         "price_list",
         "quota_requests",
+        "max_members",
         "channel_list",
         "agent_count",
         "trial_days",
@@ -147,7 +149,7 @@ class PlanAdmin(admin.ModelAdmin):
                 "description": "Leave a quota empty for unlimited; 0 allows nothing.",
             },
         ),
-        ("Access", {"fields": ["channels", "features"]}),
+        ("Access", {"fields": ["channels", "features", "max_members"]}),
         (
             "Russian texts",
             {

@@ -20,11 +20,13 @@ _API_CHANNELS = [*_BASE_CHANNELS, Channel.API.value]
 # Plans with the `Deployments` feature also meter the website widget of a deployment (SPEC §4, issue 15).
 _DEPLOYMENT_CHANNELS = [*_API_CHANNELS, Channel.WIDGET.value]
 # Every plan, the trial plan above all, caps tokens as well as requests (500 in / 100 out per request on
-# average), so no sign-up can spend unlimited LLM tokens.
+# average), so no sign-up can spend unlimited LLM tokens. Seats (`max_members`, pending invitations
+# included) grow with the plan: the short plans are for one person, the trial plan (monthly) has a small team.
 
 PLAN_SEEDS: list[dict] = [
     {
         "code": "daily",
+        "max_members": 1,
         "name": "Daily",
         "name_ru": "Дневной",
         "description": "A day of access to try the agents on a real task.",
@@ -40,6 +42,7 @@ PLAN_SEEDS: list[dict] = [
     },
     {
         "code": "weekly",
+        "max_members": 2,
         "name": "Weekly",
         "name_ru": "Недельный",
         "description": "A week of access for a short project.",
@@ -55,6 +58,7 @@ PLAN_SEEDS: list[dict] = [
     },
     {
         "code": "monthly",
+        "max_members": 5,
         "name": "Monthly",
         "name_ru": "Месячный",
         "description": "Everyday use in the web, Telegram and through the API.",
@@ -70,6 +74,7 @@ PLAN_SEEDS: list[dict] = [
     },
     {
         "code": "yearly",
+        "max_members": 20,
         "name": "Yearly",
         "name_ru": "Годовой",
         "description": "A year of access with every agent, at the best price.",

@@ -29,6 +29,12 @@ class Plan(models.Model):
     quota_tokens_output = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Output tokens per period; empty = unlimited."
     )
+    max_members = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Seats: people an organization on this plan may have, pending invitations included; "
+        "empty = unlimited.",
+    )
     channels = models.JSONField(
         default=list, blank=True, help_text=f"Any of: {', '.join(value for value, _label in CUSTOMER_CHANNELS)}"
     )

@@ -7,16 +7,27 @@ from rest_framework import serializers
 ERROR_EXTRAS = {
     "fields": serializers.DictField(required=False, help_text="invalid: the reasons per field."),
     "upgrade_plans": serializers.ListField(
-        child=serializers.DictField(), required=False, help_text="agent_not_in_plan: plans that include the agent."
+        child=serializers.DictField(),
+        required=False,
+        help_text="agent_not_in_plan: plans that include the agent; seats_exhausted: plans with more seats.",
     ),
     "retry_after": serializers.IntegerField(required=False, help_text="rate_limited: seconds to wait (Retry-After)."),
     "metric": serializers.CharField(
         required=False, help_text="quota_exceeded: requests, tokens_input or tokens_output."
     ),
-    "limit": serializers.IntegerField(required=False, help_text="quota_exceeded, rate_limited: the limit."),
-    "used": serializers.IntegerField(required=False, help_text="quota_exceeded: what this period used."),
+    "limit": serializers.IntegerField(
+        required=False, help_text="quota_exceeded, rate_limited, seats_exhausted: the limit."
+    ),
+    "used": serializers.IntegerField(
+        required=False, help_text="quota_exceeded: what this period used; seats_exhausted: seats taken."
+    ),
     "resets_at": serializers.DateTimeField(required=False, help_text="quota_exceeded: when the quota resets."),
     "scope": serializers.CharField(required=False, allow_null=True, help_text="insufficient_scope: the scope needed."),
+    "reasons": serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="organization_not_empty: what the organization holds (members, payments, conversations, …).",
+    ),
 }
 
 ErrorBody = inline_serializer(
@@ -32,6 +43,12 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorBody, description="Not authenticated"),
     403: OpenApiResponse(ErrorBody, description="Forbidden"),
     429: OpenApiResponse(ErrorBody, description="Throttled"),
+}
+
+# How a link's invitation can be refused (registration with `invitation`, accepting one).
+INVITATION_REFUSALS = {
+    404: OpenApiResponse(ErrorBody, description="invitation_invalid: no such invitation link"),
+    410: OpenApiResponse(ErrorBody, description="invitation_expired / invitation_used / invitation_revoked"),
 }
 
 # Statuses any operation can answer whatever its view says, added where the view did not document them.

@@ -344,6 +344,10 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     DenyCode.FEATURE_NOT_IN_PLAN: gettext_lazy(
         "Your plan does not include this feature. See the plans with /subscribe."
     ),
+    DenyCode.SEATS_EXHAUSTED: gettext_lazy(
+        "All seats of your plan are taken (pending invitations count too). Revoke an invitation, remove a "
+        "member or choose a plan with more seats."
+    ),
     DenyCode.RATE_LIMITED: _rate_limited,
     DenyCode.QUOTA_EXCEEDED: _quota_exceeded,
     DenyCode.EMAIL_UNVERIFIED: _email_unverified,
@@ -412,6 +416,23 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     TenantErrorCode.SESSION_REQUIRED: _NOT_ALLOWED,
     TenantErrorCode.INSUFFICIENT_SCOPE: _NOT_ALLOWED,
     TenantErrorCode.INVALID_API_KEY: _SIGN_IN_AGAIN,
+    TenantErrorCode.ALREADY_MEMBER: gettext_lazy("This person is already a member of the organization."),
+    TenantErrorCode.INVITATION_INVALID: gettext_lazy(
+        "This invitation link is not valid. Check that you opened the whole link."
+    ),
+    TenantErrorCode.INVITATION_EXPIRED: gettext_lazy("This invitation has expired. Ask for a new one."),
+    TenantErrorCode.INVITATION_USED: gettext_lazy("This invitation has already been used."),
+    TenantErrorCode.INVITATION_REVOKED: gettext_lazy("This invitation was withdrawn."),
+    TenantErrorCode.INVITATION_EMAIL_MISMATCH: gettext_lazy(
+        "This invitation was sent to another e-mail address. Sign in or sign up with that address."
+    ),
+    TenantErrorCode.INVITATION_EMAIL_UNVERIFIED: gettext_lazy(
+        "Confirm your e-mail address first (with the link we mailed you), then accept the invitation."
+    ),
+    TenantErrorCode.ORGANIZATION_NOT_EMPTY: gettext_lazy(
+        "You cannot move: your current organization has data or people of its own. Use another account for "
+        "this invitation."
+    ),
     AccountErrorCode.INVALID_CREDENTIALS: _SIGN_IN_AGAIN,
     AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS: _SIGN_IN_AGAIN,
     AccountErrorCode.EMAIL_TAKEN: gettext_lazy(

@@ -25,8 +25,13 @@ from accounts.selectors import had_trial_elsewhere, login_attempts_key
 from accounts.services import AccountError, change_password, mark_email_verified, register_user, revoke_tokens
 from accounts.social import account_for_email, identity_name
 from botgeneric.client_address import client_ip
+from botgeneric.errors import DomainError
+from channels_web.messages import describe_error
 
 logger = logging.getLogger(__name__)
+
+# Where a visitor's invitation waits while they sign up (set by the invitation page, channels_web.views.members).
+INVITATION_SESSION_KEY = "invitation_token"
 
 PROVIDER_AUTH = {
     "google": AuthProvider.GOOGLE,
@@ -54,15 +59,28 @@ def _say_if_no_trial(request, user: User) -> None:
 
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
-        """Create the account with register_user instead of a bare user row."""
+        """Create the account with register_user instead of a bare user row; a visitor who came through an
+        invitation link (`channels_web.views.members`) joins that organization instead of getting one."""
         data = form.cleaned_data
+        token = request.session.get(INVITATION_SESSION_KEY)
         try:
-            user = register_user(email=data.get("email"), password=data.get("password1"), locale=_request_locale())
-        except AccountError as exc:
-            # Only a concurrent sign-up with the same e-mail gets here; allauth's form checked the rest.
-            messages.error(request, exc.detail)
+            user = register_user(
+                email=data.get("email"),
+                password=data.get("password1"),
+                locale=_request_locale(),
+                invitation_token=token,
+            )
+        except DomainError as exc:
+            # A concurrent sign-up with the same e-mail, or an invitation that cannot be used (another
+            # address, expired, withdrawn); allauth's form checked the rest.
+            messages.error(request, describe_error(exc).text)
             raise ImmediateHttpResponse(redirect("account_signup")) from exc
-        _say_if_no_trial(request, user)
+        if token is None:
+            _say_if_no_trial(request, user)
+        else:
+            # The invitation's link was mailed to this address: allauth records it as verified.
+            self.stash_verified_email(request, user.email)
+            request.session.pop(INVITATION_SESSION_KEY, None)
         return user
 
     def clean_email(self, email: str) -> str:

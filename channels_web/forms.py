@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from channels_web.templatetags.catalog_text import localized_text
-from tenants.models import DEFAULT_API_KEY_SCOPES, ApiKeyScope
+from tenants.models import DEFAULT_API_KEY_SCOPES, INVITABLE_ROLE_CHOICES, ApiKeyScope, Role
 from webhooks.models import EventType
 
 
@@ -25,6 +25,19 @@ class ApiKeyForm(forms.Form):
         if self.cleaned_data.get("billing"):
             chosen.append(ApiKeyScope.BILLING.value)
         return chosen
+
+
+class OrganizationNameForm(forms.Form):
+    name = forms.CharField(label=_("Organization name"), max_length=200)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=INVITABLE_ROLE_CHOICES, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=INVITABLE_ROLE_CHOICES)
 
 
 class SendForm(forms.Form):

@@ -147,6 +147,14 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
     DenyCode.FEATURE_NOT_IN_PLAN: _say(
         gettext_lazy("Your plan does not include this feature."), "web:billing", gettext_lazy("See plans")
     ),
+    DenyCode.SEATS_EXHAUSTED: _say(
+        gettext_lazy(
+            "All seats of your plan are taken (pending invitations count too). Revoke an invitation, remove "
+            "a member or choose a plan with more seats."
+        ),
+        "web:billing",
+        gettext_lazy("See plans"),
+    ),
     DenyCode.RATE_LIMITED: _rate_limited,
     DenyCode.QUOTA_EXCEEDED: _quota_exceeded,
     DenyCode.EMAIL_UNVERIFIED: _email_unverified,
@@ -204,6 +212,25 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
     TenantErrorCode.SESSION_REQUIRED: _say(_NOT_ALLOWED),
     TenantErrorCode.INSUFFICIENT_SCOPE: _say(_NOT_ALLOWED),
     TenantErrorCode.INVALID_API_KEY: _say(_SIGN_IN_AGAIN),
+    TenantErrorCode.ALREADY_MEMBER: _say(gettext_lazy("This person is already a member of the organization.")),
+    TenantErrorCode.INVITATION_INVALID: _say(
+        gettext_lazy("This invitation link is not valid. Check that you opened the whole link.")
+    ),
+    TenantErrorCode.INVITATION_EXPIRED: _say(gettext_lazy("This invitation has expired. Ask for a new one.")),
+    TenantErrorCode.INVITATION_USED: _say(gettext_lazy("This invitation has already been used.")),
+    TenantErrorCode.INVITATION_REVOKED: _say(gettext_lazy("This invitation was withdrawn.")),
+    TenantErrorCode.INVITATION_EMAIL_MISMATCH: _say(
+        gettext_lazy("This invitation was sent to another e-mail address. Sign in or sign up with that address.")
+    ),
+    TenantErrorCode.INVITATION_EMAIL_UNVERIFIED: _say(
+        gettext_lazy("Confirm your e-mail address first (with the link we mailed you), then accept the invitation.")
+    ),
+    TenantErrorCode.ORGANIZATION_NOT_EMPTY: _say(
+        gettext_lazy(
+            "You cannot move: your current organization has data or people of its own. Use another account "
+            "for this invitation."
+        )
+    ),
     AccountErrorCode.INVALID_CREDENTIALS: _say(gettext_lazy("E-mail or password is wrong.")),
     AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS: _say(_TOO_MANY),
     AccountErrorCode.EMAIL_TAKEN: _say(gettext_lazy("This e-mail belongs to another account.")),

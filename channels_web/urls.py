@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels_web.views import account, billing, dashboard, privacy, stream, webhooks
+from channels_web.views import account, billing, dashboard, members, privacy, stream, webhooks
 
 app_name = "web"
 
@@ -23,6 +23,13 @@ urlpatterns = [
     path("organization/data/exports/<int:export_id>/download/", privacy.export_download, name="export_download"),
     path("organization/delete/", privacy.organization_delete, name="organization_delete"),
     path("organization/restore/", privacy.organization_restore, name="organization_restore"),
+    path("organization/rename/", members.rename, name="organization_rename"),
+    path("organization/invitations/", members.invite, name="invite"),
+    path("organization/invitations/<int:invitation_id>/revoke/", members.invitation_revoke, name="invitation_revoke"),
+    path("organization/members/<int:member_id>/role/", members.member_role, name="member_role"),
+    path("organization/members/<int:member_id>/remove/", members.member_remove, name="member_remove"),
+    path("organization/members/<int:member_id>/transfer/", members.transfer, name="transfer_ownership"),
+    path("invitations/<str:token>/", members.invitation, name="invitation"),
     path("profile/", account.profile, name="profile"),
     path("profile/delete/", privacy.account_delete, name="account_delete"),
     path("webhooks/", webhooks.webhooks, name="webhooks"),

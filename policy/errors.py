@@ -15,6 +15,7 @@ class DenyCode(ErrorCode):
     EMAIL_UNVERIFIED = "email_unverified", "E-mail not verified"
     FEATURE_NOT_IN_PLAN = "feature_not_in_plan", "Feature not in plan"
     ORGANIZATION_PENDING_DELETION = "organization_pending_deletion", "The organization is scheduled for deletion"
+    SEATS_EXHAUSTED = "seats_exhausted", "No seats left on the plan"
 
 
 DENY_STATUS = {
@@ -29,6 +30,7 @@ DENY_STATUS = {
     DenyCode.EMAIL_UNVERIFIED: 403,
     DenyCode.FEATURE_NOT_IN_PLAN: 403,
     DenyCode.ORGANIZATION_PENDING_DELETION: 403,
+    DenyCode.SEATS_EXHAUSTED: 403,
 }
 
 

@@ -113,3 +113,63 @@ class ApiKeysVersion(models.Model):
 
     def __str__(self):
         return f"API keys version {self.token}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+# Roles an invitation may carry: ownership is handed over (transfer), never invited.
+INVITABLE_ROLES = (Role.ADMIN, Role.MEMBER)
+INVITABLE_ROLE_CHOICES = [(role.value, role.label) for role in INVITABLE_ROLES]
+
+
+class Invitation(models.Model):
+    """An offer, mailed as a link, to join an organization with a role. Single use and expiring.
+
+    Only a SHA-256 of the link's random token is stored: a leaked database does not leak usable links.
+    An open invitation (neither accepted nor revoked) holds a seat until it expires (`policy.selectors`).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[role.value for role in INVITABLE_ROLES]), name="invitation_role_invitable"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.organization}"
+
+    def status_at(self, now) -> str:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING

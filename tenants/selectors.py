@@ -4,11 +4,12 @@ import copy
 import hmac
 
 from django.db.models import Case, IntegerField, QuerySet, When
+from django.utils import timezone
 
 from botgeneric.errors import ApiErrorCode, DomainError
 from tenants import api_key_cache
-from tenants.models import ApiKey, AuditEvent, Role
-from tenants.services import API_KEY_PREFIX, hash_api_key
+from tenants.models import ApiKey, AuditEvent, Invitation, Role
+from tenants.services import API_KEY_PREFIX, hash_api_key, hash_secret
 
 
 class NotFound(DomainError):
@@ -67,3 +68,43 @@ def members_of(*, organization) -> QuerySet:
     """The organization's people (users), owners first, then admins, then members."""
     rank = Case(When(role=Role.OWNER, then=0), When(role=Role.ADMIN, then=1), default=2, output_field=IntegerField())
     return organization.members.order_by(rank, "email", "id")
+
+
+def access_member(*, user, member_id: int):
+    """A person of the caller's organization; anyone else (another organization's member) is a 404."""
+    member = members_of(organization=user.organization).filter(pk=member_id).first() if user.organization_id else None
+    if member is None:
+        raise NotFound(detail="Member not found.")
+    return member
+
+
+def open_invitations_for(*, organization_id: int) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones too, until replaced or revoked), newest first."""
+    return (
+        Invitation.objects.filter(organization_id=organization_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def access_invitation(*, user, invitation_id: int) -> Invitation:
+    """An open invitation of the caller's organization; otherwise 404."""
+    invitation = (
+        open_invitations_for(organization_id=user.organization_id).filter(pk=invitation_id).first()
+        if user.organization_id
+        else None
+    )
+    if invitation is None:
+        raise NotFound(detail="Invitation not found.")
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to (any status), found by the token's hash."""
+    if not token or len(token) > 200:
+        return None
+    return Invitation.objects.select_related("organization", "invited_by").filter(token_hash=hash_secret(token)).first()
+
+
+def invitation_status(invitation: Invitation) -> str:
+    return invitation.status_at(timezone.now())

@@ -103,9 +103,44 @@ def create_organization(*, name: str) -> Organization:
     return Organization.objects.create(name=name[:200], slug=slug)
 
 
-def hash_api_key(secret: str) -> str:
-    # The secret carries 256 bits of randomness, so a fast hash is enough (no brute force possible).
+def rename_organization(*, organization: Organization, name: str, actor) -> Organization:
+    """Give the organization a name of its own (sign-up names it after the first e-mail); owners and admins."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(
+            ApiErrorCode.INVALID,
+            "The organization needs a name.",
+            400,
+            {"fields": {"name": ["This field is required."]}},
+        )
+    if actor.organization_id != organization.pk or not actor.can_manage_organization:
+        raise DomainError(
+            TenantErrorCode.FORBIDDEN_ROLE, "Only the owner or an admin can rename the organization.", 403
+        )
+    with transaction.atomic():
+        stored = Organization.objects.select_for_update().get(pk=organization.pk)
+        if stored.name != name[:200]:
+            Organization.objects.filter(pk=stored.pk).update(name=name[:200])
+            record_audit(
+                action="organization.renamed",
+                target=stored,
+                organization=stored,
+                actor=actor,
+                before={"name": stored.name},
+                after={"name": name[:200]},
+            )
+    organization.name = name[:200]
+    return organization
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a random secret (API keys, invitation tokens): they carry 256 bits of randomness, so a
+    fast hash is enough (no brute force possible)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_api_key(secret: str) -> str:
+    return hash_secret(secret)
 
 
 def create_api_key(

@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "webhooks.models.EventType",
         "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "RoleEnum": "tenants.models.Role",
+        "InvitableRoleEnum": "tenants.models.INVITABLE_ROLE_CHOICES",
+        "InvitationStatusEnum": "tenants.models.InvitationStatus",
         "MessageRoleEnum": "agents.models.MessageRole",
         "ChatMessageRoleEnum": ["system", "developer", "user", "assistant", "tool"],
         "OpenAIResponseStatusEnum": ["completed", "incomplete", "failed", "in_progress"],
@@ -392,6 +394,8 @@ EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
 EXPORT_MIN_INTERVAL_MINUTES = env.int("EXPORT_MIN_INTERVAL_MINUTES", default=10)
 # Days between an owner's request to delete the organization and the erasure (it can be restored until then).
 ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", default=14)
+# Days an invitation link to join an organization works (once) before it expires.
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 # Days a past_due account (renewal failed, being retried) keeps access before it expires.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
 # A webhook event whose processing failed is tried again by the `billing.retry_webhooks` task (every five

@@ -132,6 +132,11 @@ def test_a_generated_client_works_for_every_operation(generated, customer, live_
         "openai_responses": (integrator, {"body": {"model": agent.slug, "input": "hi"}}),
         "openai_models_list": (integrator, {}),
         "openai_models_retrieve": (integrator, {"model": agent.slug}),
+        "organization_retrieve": (person, {}),
+        "organization_partial_update": (person, {"body": {"name": "Generated Org"}}),
+        "organization_members_list": (person, {}),
+        "organization_invitations_list": (person, {}),
+        "organization_invitations_create": (person, {"body": {"email": "colleague@example.com"}}),
     }
     operations = _operations(generated)
     assert set(calls) <= set(operations)

@@ -21,11 +21,15 @@ def test_organization_page_lists_members_with_roles(web_client):
     assert "stranger@example.com" not in content
 
 
-def test_members_cannot_open_the_organization_page(client):
+def test_members_see_the_people_but_not_the_keys_and_cannot_create_one(client):
     member = UserFactory(role=Role.MEMBER)
     client.force_login(member)
 
-    assert client.get("/organization/").status_code == 403
+    page = client.get("/organization/")
+    assert page.status_code == 200
+    assert member.email in page.content.decode()
+    assert page.context["api_keys"] == []
+    assert b"/organization/api-keys/" not in page.content
     assert client.post("/organization/api-keys/", {"name": "x"}).status_code == 403
     assert not ApiKey.objects.exists()
 

@@ -6,15 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.services import update_profile
 from botgeneric.errors import DomainError
-from channels_web.forms import ApiKeyForm, ProfileForm
+from channels_web.forms import ApiKeyForm, InviteForm, OrganizationNameForm, ProfileForm
 from channels_web.messages import describe_error
-from tenants.selectors import NotFound, access_api_key, api_keys_for, members_of
+from policy.seats import seats_for
+from tenants.models import INVITABLE_ROLE_CHOICES
+from tenants.selectors import NotFound, access_api_key, api_keys_for, members_of, open_invitations_for
 from tenants.services import create_api_key, revoke_api_key
 
 
@@ -48,12 +50,22 @@ def profile(request):
 
 
 def _organization_page(request, *, form, secret=None, new_key=None, status=200):
-    organization = request.user.organization
+    """Everyone in the organization sees its people; owners and admins also manage them and the API keys."""
+    user = request.user
+    organization = user.organization
+    manager = user.can_manage_organization
     context = {
         "organization": organization,
         "members": members_of(organization=organization),
-        "api_keys": api_keys_for(organization_id=organization.pk),
+        "manager": manager,
+        "seats": seats_for(organization_id=organization.pk),
+        "invitations": open_invitations_for(organization_id=organization.pk) if manager else [],
+        "api_keys": api_keys_for(organization_id=organization.pk) if manager else [],
         "form": form,
+        "invite_form": InviteForm(),
+        "name_form": OrganizationNameForm(initial={"name": organization.name}),
+        "roles": INVITABLE_ROLE_CHOICES,
+        "now": timezone.now(),
         "secret": secret,
         "new_key": new_key,
     }
@@ -62,7 +74,8 @@ def _organization_page(request, *, form, secret=None, new_key=None, status=200):
 
 @login_required
 def organization(request):
-    _require_manager(request.user)
+    if not request.user.organization_id:
+        raise PermissionDenied
     return _organization_page(request, form=ApiKeyForm())
 
 
