@@ -33,7 +33,7 @@ from privacy.errors import PrivacyErrorCode
 from privacy.selectors import check_owner
 from privacy.services import delete_export_files
 from tenants import api_key_cache
-from tenants.models import ApiKey, AuditEvent, Organization
+from tenants.models import ApiKey, AuditEvent, Invitation, Organization
 from tenants.services import record_audit
 from webhooks.models import WebhookEndpoint
 
@@ -159,6 +159,7 @@ def _erase_contents(organization: Organization) -> dict[str, int]:
         "api_keys": ApiKey.objects.filter(organization_id=org_id).delete()[0],
         # Their deliveries' bodies hold what was sent (leads' contacts among it).
         "webhook_endpoints": WebhookEndpoint.objects.filter(organization_id=org_id).delete()[0],
+        "invitations": Invitation.objects.filter(organization_id=org_id).delete()[0],  # invitees' e-mail addresses
         "members": len(members),
     }
     api_key_cache.invalidate()

@@ -2,6 +2,7 @@
 be used — and seats, which the policy counts with pending invitations."""
 
 from datetime import timedelta
+from email import message_from_bytes
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from accounts.models import User
 from accounts.services import mark_email_verified
 from accounts.signals import member_joined
 from accounts.tests.factories import UserFactory
-from accounts.tests.members_helpers import client_for, token_in
+from accounts.tests.members_helpers import LINK, client_for, token_in
 from agents.models import Conversation
 from agents.tests.factories import AgentFactory
 from billing.models import BillingAccount
@@ -19,6 +20,7 @@ from billing.tests.account_factories import BillingAccountFactory
 from billing.tests.factories import PlanFactory
 from tenants.models import AuditEvent, Invitation, Organization, Role
 from tenants.services import create_api_key
+from testing.fakes.smtp_server import FakeSMTP
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +306,35 @@ def test_the_mail_is_in_the_invitees_language_when_they_have_an_account(invite, 
     [message] = mail.outbox
     assert "приглашает" in message.subject
     assert "Принять приглашение" in message.body
+
+
+@pytest.fixture
+def smtp(settings):
+    """The production path: mail queued after commit, delivered by the e-mail task to a fake SMTP server."""
+    server = FakeSMTP().start()
+    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
+
+
+def test_the_invitation_reaches_the_mail_server_only_after_commit_with_a_working_link(
+    smtp, as_owner, owner, api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post("/api/v1/organization/invitations", {"email": "smtp@example.com"}, format="json")
+        assert response.status_code == 201
+        assert smtp.messages == []  # nothing leaves before the invitation commits
+
+    [raw] = smtp.messages
+    delivered = message_from_bytes(raw)
+    assert delivered["To"] == "smtp@example.com"
+    assert owner.organization.name in delivered["Subject"]
+    body = delivered.get_payload(decode=True).decode()
+    token = LINK.search(body).group(1)
+    assert "http://" in body and f"/invitations/{token}/" in body
+    joined = register(api_client, "smtp@example.com", token, django_capture_on_commit_callbacks)
+    assert joined.json()["organization"]["id"] == owner.organization_id

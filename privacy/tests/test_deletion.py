@@ -22,8 +22,8 @@ from privacy.deletion import erase_organization, restore_organization, schedule_
 from privacy.errors import PrivacyErrorCode
 from privacy.models import OrganizationExport
 from privacy.services import export_storage, request_export
-from tenants.models import ApiKey, AuditEvent, Organization
-from tenants.services import create_api_key
+from tenants.models import ApiKey, AuditEvent, Invitation, Organization
+from tenants.services import create_api_key, hash_secret
 from usage.models import UsageEvent
 from webhooks.models import WebhookEndpoint
 
@@ -111,6 +111,12 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
     tenant, other_tenant, committed
 ):
     _, secret = create_api_key(organization=tenant.organization, name="k", actor=tenant.owner)
+    Invitation.objects.create(
+        organization=tenant.organization,
+        email="invitee@example.com",
+        token_hash=hash_secret("invitation"),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     _delete(tenant, committed)
     due = Organization.objects.get(pk=tenant.organization.pk).deletion_due_at
     with committed(execute=True):
@@ -137,6 +143,7 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
         (Deployment, {"organization_id": org_id}),
         (ApiKey, {"organization_id": org_id}),
         (WebhookEndpoint, {"organization_id": org_id}),
+        (Invitation, {"organization_id": org_id}),
     ):
         assert not model.objects.filter(**scope).exists(), model
     members = User.objects.filter(pk__in=[tenant.owner.pk, tenant.admin.pk, tenant.member.pk])
