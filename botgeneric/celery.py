@@ -34,6 +34,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.setup_logging.connect
+def use_the_project_logging(loglevel=None, **kwargs) -> None:
+    """The LOGGING setting (JSON lines with the task id in production) instead of Celery's own format, at
+    the command's --loglevel."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
+
 @signals.worker_init.connect
 @signals.beat_init.connect
 def refuse_to_start_without_a_broker(**kwargs) -> None:

@@ -2,7 +2,8 @@
 
 A valid incoming `X-Request-ID` (a proxy's, a client's) is kept so one id follows the request through
 every hop; otherwise we make one. The console log handler's RequestIdFilter puts it on each record as
-`request_id` (the LOGGING format prints it; "-" outside a request).
+`request_id` (the LOGGING format prints it; "-" outside a request), and the id of the Celery task being
+run as `task_id`. A context variable follows the request into the threads its sync code runs in.
 """
 
 import contextvars
@@ -11,6 +12,7 @@ import re
 import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from celery import current_task
 
 HEADER = "x-request-id"
 VALID = re.compile(r"^[A-Za-z0-9._:=+/@-]{1,128}$")
@@ -18,10 +20,11 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("reques
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record a handler writes (LOGGING's console handler uses it)."""
+    """Adds `request_id` and `task_id` to every record a handler writes (LOGGING's console handler)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()
+        record.task_id = (current_task.request.id if current_task else None) or "-"
         return True
 
 

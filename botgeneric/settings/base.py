@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from botgeneric.cache import cache_settings
+from botgeneric.log_format import logging_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -487,11 +488,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 CELERY_METRICS_HOST = env.str("CELERY_METRICS_HOST", default="0.0.0.0")  # noqa: S104 — a container's scrape target
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=9540)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "filters": {"request_id": {"()": "botgeneric.request_id.RequestIdFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs: JSON lines (one object per line, with the request id and task id) unless DEBUG; LOG_FORMAT=text for
+# plain lines (tests and development default to them).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_settings(log_format=LOG_FORMAT, level=LOG_LEVEL)

@@ -10,11 +10,12 @@ os.environ.setdefault("DEMO_TOKEN_DELAY_MS", "0")
 # Tests' webhook receivers listen on http://127.0.0.1; the SSRF tests turn the guard back on.
 os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE", "1")
 os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "1")
+os.environ.setdefault("LOG_FORMAT", "text")
 
 from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING = logging_settings(log_format=LOG_FORMAT, level="WARNING")  # noqa: F405
 STORAGES["exports"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="bg-exports-")  # noqa: F405
