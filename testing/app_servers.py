@@ -34,10 +34,10 @@ def free_port() -> int:
 
 
 def start_app_servers(
-    count: int, environment: dict[str, str], *, workers: int = 1
+    count: int, environment: dict[str, str], *, workers: int = 1, healthz: int = 200
 ) -> list[tuple[subprocess.Popen, str]]:
     """`count` servers of `workers` worker processes each; `environment` is added to the test process's
-    variables."""
+    variables. A server is up when /healthz answers `healthz` (503: it runs without its database)."""
     base = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
     # Connections closed after each request, as `make run` serves: many servers, one PostgreSQL.
     base.update(DJANGO_SETTINGS_MODULE="botgeneric.settings.test", DATABASE_URL=database_url(), CONN_MAX_AGE="0")
@@ -60,7 +60,7 @@ def start_app_servers(
         servers.append((subprocess.Popen(command, cwd=ROOT, env=base), f"http://127.0.0.1:{port}"))
     try:
         for process, url in servers:
-            _wait_until_up(process, url)
+            _wait_until_up(process, url, healthz)
     except BaseException:
         stop_app_servers(servers)
         raise
@@ -74,12 +74,12 @@ def stop_app_servers(servers: list[tuple[subprocess.Popen, str]]) -> None:
         process.wait(timeout=10)
 
 
-def _wait_until_up(process: subprocess.Popen, url: str) -> None:
+def _wait_until_up(process: subprocess.Popen, url: str, healthz: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, "gunicorn exited"
         try:
-            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
+            if requests.get(f"{url}/healthz", timeout=10).status_code == healthz:
                 return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)

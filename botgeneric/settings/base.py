@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from botgeneric.cache import cache_settings
+from botgeneric.error_reporting import init_sentry
 from botgeneric.log_format import logging_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -493,3 +494,12 @@ CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=9540)
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = logging_settings(log_format=LOG_FORMAT, level=LOG_LEVEL)
+
+# Errors to Sentry (botgeneric.error_reporting) when SENTRY_DSN is set; no personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+init_sentry(
+    dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+)
