@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from accounts.email_addresses import normalize_email
 from accounts.models import AuthProvider, User
 from accounts.selectors import had_trial_elsewhere, login_attempts_key
-from accounts.services import AccountError, change_password, mark_email_verified, register_user, revoke_tokens
+from accounts.services import change_password, mark_email_verified, register_user, revoke_tokens
 from accounts.social import account_for_email, identity_name
 from botgeneric.client_address import client_ip
 from botgeneric.errors import DomainError
 from channels_web.messages import describe_error
+from tenants.selectors import invitation_for_token
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,16 @@ def _say_if_no_trial(request, user: User) -> None:
                 "organization starts without one. Choose a plan on the Billing page to use the agents."
             ),
         )
+
+
+def _invitation_for(request, email: str | None) -> str | None:
+    """The token of the invitation the visitor opened, when it was sent to `email` (a provider's address):
+    only then does the sign-up join through it; another address signs up on its own."""
+    token = request.session.get(INVITATION_SESSION_KEY)
+    invitation = invitation_for_token(token) if token else None
+    if invitation is None or invitation.email != normalize_email(email):
+        return None
+    return token
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -131,7 +142,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return match
 
     def save_user(self, request, sociallogin, form=None):
-        """Register the provider's identity as a new customer with its own organization."""
+        """Register the provider's identity as a new customer with its own organization, or, when the visitor
+        came through an invitation link for this very address, as a member of the inviting organization."""
         provider = sociallogin.account.provider
         extra = sociallogin.account.extra_data or {}
         email = user_email(sociallogin.user) or (form.cleaned_data.get("email") if form is not None else None)
@@ -140,6 +152,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             for address in sociallogin.email_addresses
         )
         name = identity_name(extra)
+        token = _invitation_for(request, email)
         try:
             user = register_user(
                 email=email,
@@ -149,14 +162,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 auth_provider=PROVIDER_AUTH.get(provider, AuthProvider.EMAIL),
                 telegram_id=int(sociallogin.account.uid) if provider == "telegram" else None,
                 email_verified=verified,
+                invitation_token=token,
             )
-        except AccountError as exc:
+        except DomainError as exc:
             logger.info("social sign-up refused", extra={"provider": provider, "code": exc.code})
-            messages.error(request, exc.detail)
+            messages.error(request, describe_error(exc).text)
             raise ImmediateHttpResponse(redirect("account_login")) from exc
         sociallogin.user = user
         sociallogin.save(request)
-        _say_if_no_trial(request, user)
+        if token is None:
+            _say_if_no_trial(request, user)
+        request.session.pop(INVITATION_SESSION_KEY, None)
         return user
 
 

@@ -9,9 +9,11 @@ from django.test import Client
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.members_helpers import token_in
-from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.account_factories import BillingAccountFactory, make_plan
 from billing.tests.factories import PlanFactory
+from channels_web.tests.test_social_signin import google_sign_in
 from tenants.models import AuditEvent, Invitation, Organization, Role
+from testing.fakes.oidc_provider import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +196,33 @@ def test_another_organizations_member_is_not_found_on_the_page(browser):
 
     assert browser.get(f"/organization/members/{stranger.pk}/remove/").status_code == 404
     assert browser.post(f"/organization/members/{stranger.pk}/role/", {"role": "admin"}).status_code == 404
+
+
+def test_a_visitor_signs_up_with_google_through_the_link_for_their_address(owner, invited, fake_google, settings):
+    make_plan(settings.TRIAL_PLAN)
+    token = invited("googler@example.com")
+    fake_google.person = Person(email="googler@example.com")
+    visitor = Client()
+    visitor.get(f"/invitations/{token}/")
+
+    assert google_sign_in(visitor, fake_google).status_code == 302
+
+    googler = User.objects.get(email="googler@example.com")
+    assert (googler.organization_id, googler.role) == (owner.organization_id, Role.MEMBER)
+    assert Organization.objects.count() == 1
+    assert Invitation.objects.get().accepted_by == googler
+
+
+def test_a_google_sign_up_with_another_address_gets_its_own_organization(owner, invited, fake_google, settings):
+    make_plan(settings.TRIAL_PLAN)
+    token = invited("invited@example.com")
+    fake_google.person = Person(email="someone@example.com")
+    visitor = Client()
+    visitor.get(f"/invitations/{token}/")
+
+    google_sign_in(visitor, fake_google)
+
+    someone = User.objects.get(email="someone@example.com")
+    assert someone.organization_id != owner.organization_id
+    assert someone.role == Role.OWNER
+    assert Invitation.objects.get().accepted_at is None
