@@ -1,6 +1,17 @@
 from django.urls import path
 
-from channels_web.views import account, billing, dashboard, members, privacy, stream, webhooks
+from channels_web.views import (
+    account,
+    billing,
+    clients,
+    dashboard,
+    deployments,
+    leads,
+    members,
+    privacy,
+    stream,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -42,4 +53,15 @@ urlpatterns = [
         webhooks.webhook_resend,
         name="webhook_resend",
     ),
+    path("deployments/", deployments.deployments_page, name="deployments"),
+    path("deployments/new/", deployments.deployment_create, name="deployment_create"),
+    path("deployments/<int:deployment_id>/status/", deployments.deployment_status, name="deployment_status"),
+    path("deployments/<int:deployment_id>/delete/", deployments.deployment_delete, name="deployment_delete"),
+    path("clients/", clients.inbox, name="clients"),
+    path("clients/conversations/<int:conversation_id>/", clients.client_conversation, name="client_conversation"),
+    path("leads/", leads.leads_page, name="leads"),
+    path("leads/export.csv", leads.leads_csv, name="leads_csv"),
+    path("leads/notices/", leads.lead_notices, name="lead_notices"),
+    path("leads/<int:lead_id>/", leads.lead_page, name="lead"),
+    path("leads/<int:lead_id>/status/", leads.lead_status, name="lead_status"),
 ]

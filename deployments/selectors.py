@@ -93,6 +93,14 @@ def client_conversations_for(*, organization_id: int | None, contact: Contact | 
     )
 
 
+def conversations_by_contact(*, organization_id: int | None, contact_ids: list[int]) -> dict[int, list[Conversation]]:
+    """The conversations of these contacts (one query), newest activity first, grouped by contact id."""
+    grouped: dict[int, list[Conversation]] = {contact_id: [] for contact_id in contact_ids}
+    for conversation in client_conversations_for(organization_id=organization_id).filter(contact_id__in=contact_ids):
+        grouped[conversation.contact_id].append(conversation)
+    return grouped
+
+
 def access_client_conversation(*, user, conversation_id) -> Conversation:
     conversation = (
         client_conversations_for(organization_id=user.organization_id)

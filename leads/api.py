@@ -5,12 +5,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from botgeneric.openapi import ERROR_RESPONSES, ErrorBody
 from leads import selectors, services
 from leads import serializers as s
 from leads.models import LeadStatus
-from tenants.permissions import ApiKeyScopes
+from tenants.permissions import ApiKeyScopes, NoApiKeyChanges
 
 NOT_FOUND = {404: OpenApiResponse(ErrorBody, description="No such lead in your organization")}
 
@@ -45,3 +46,27 @@ class LeadViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         lead = services.change_status(lead=lead, actor=request.user, status=data.validated_data["status"])
         return Response(s.LeadOutput(lead).data)
+
+
+class LeadNoticesView(APIView):
+    """Your own notices of new leads: owners are always told; an admin opts in or out."""
+
+    permission_classes = [IsAuthenticated, NoApiKeyChanges]
+
+    @extend_schema(responses={200: s.LeadNoticesOutput, **ERROR_RESPONSES})
+    def get(self, request):
+        return Response(s.LeadNoticesOutput(selectors.lead_notices(user=request.user)).data)
+
+    @extend_schema(
+        request=s.LeadNoticesChange,
+        responses={
+            200: s.LeadNoticesOutput,
+            403: OpenApiResponse(ErrorBody, description="forbidden_role (members are not told of leads)"),
+            **ERROR_RESPONSES,
+        },
+    )
+    def patch(self, request):
+        data = s.LeadNoticesChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_watching(user=request.user, watching=data.validated_data["watching"])
+        return Response(s.LeadNoticesOutput(selectors.lead_notices(user=request.user)).data)

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from botgeneric.errors import ApiErrorCode, DomainError
 from leads.models import Lead, LeadWatcher
+from tenants.models import Role
 
 
 class NotFound(DomainError):
@@ -29,9 +30,18 @@ def is_watching(*, user) -> bool:
     return LeadWatcher.objects.filter(user=user).exists()
 
 
+def lead_notices(*, user) -> dict:
+    """Whether `user` is told of new leads: owners always, owners and admins who opted in."""
+    always = user.role == Role.OWNER
+    return {"always": always, "watching": always or (user.can_manage_organization and is_watching(user=user))}
+
+
 def watchers_of(*, organization_id: int) -> list:
-    """Owners and admins of the organization who asked to hear of new leads."""
+    """Owners and admins of the organization who asked to hear of new leads (an admin made a member since
+    is not told any more)."""
     return [
         watcher.user
-        for watcher in LeadWatcher.objects.select_related("user").filter(user__organization_id=organization_id)
+        for watcher in LeadWatcher.objects.select_related("user").filter(
+            user__organization_id=organization_id, user__role__in=(Role.OWNER, Role.ADMIN)
+        )
     ]

@@ -35,3 +35,12 @@ class LeadChange(serializers.Serializer):
 
 class LeadFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
+
+
+class LeadNoticesOutput(serializers.Serializer):
+    watching = serializers.BooleanField(help_text="Whether you are told of new leads (Telegram, else e-mail).")
+    always = serializers.BooleanField(help_text="Owners are always told; they cannot opt out.")
+
+
+class LeadNoticesChange(serializers.Serializer):
+    watching = serializers.BooleanField()

@@ -112,10 +112,20 @@ def change_status(*, lead: Lead, actor, status: str) -> Lead:
 
 def set_watching(*, user, watching: bool) -> bool:
     """An owner or admin asks to be told of new leads too (owners always are), or stops."""
-    if watching:
-        if not user.can_manage_organization:
-            raise DomainError(TenantErrorCode.FORBIDDEN_ROLE, "Only owners and admins are told of new leads.", 403)
-        LeadWatcher.objects.get_or_create(user=user)
-    else:
-        LeadWatcher.objects.filter(user=user).delete()
+    if watching and not user.can_manage_organization:
+        raise DomainError(TenantErrorCode.FORBIDDEN_ROLE, "Only owners and admins are told of new leads.", 403)
+    with transaction.atomic():
+        if watching:
+            changed = LeadWatcher.objects.get_or_create(user=user)[1]
+        else:
+            changed = LeadWatcher.objects.filter(user=user).delete()[0] > 0
+        if changed:
+            record_audit(
+                action="lead_notices.changed",
+                target=user,
+                organization=user.organization,
+                actor=user,
+                before={"watching": not watching},
+                after={"watching": watching},
+            )
     return watching

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from leads import api
@@ -5,4 +6,4 @@ from leads import api
 router = SimpleRouter(trailing_slash=False)
 router.register("leads", api.LeadViewSet, basename="lead")
 
-urlpatterns = router.urls
+urlpatterns = [path("leads/notices", api.LeadNoticesView.as_view(), name="lead-notices"), *router.urls]

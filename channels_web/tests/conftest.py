@@ -4,6 +4,7 @@ from django.test import Client
 from agents.tests.factories import AgentFactory
 from billing.tests.account_factories import BillingAccountFactory
 from billing.tests.factories import PlanFactory
+from deployments.tests.conftest import fake_telegram, tenant  # noqa: F401  (the deployments pages' customer)
 
 
 @pytest.fixture
