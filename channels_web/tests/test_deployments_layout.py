@@ -36,7 +36,12 @@ def owner_session(tenant):
     DeploymentFactory(telegram=True, organization=organization, agent=tenant.sales, bot_username="shop_bot")
     contact = ContactFactory(deployment=widget, name="Maria Silva")
     open_conversation(deployment=widget, contact=contact, user=owner).messages.create(role="user", content="Hi")
-    LeadFactory(contact=contact, name="Maria Silva", email="maria.silva@a-long-domain.example.com", need="A website for a bakery " * 8)
+    LeadFactory(
+        contact=contact,
+        name="Maria Silva",
+        email="maria.silva@a-long-domain.example.com",
+        need="A website for a bakery " * 8,
+    )
     return _session_of(owner)
 
 
