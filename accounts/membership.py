@@ -39,6 +39,8 @@ from tenants.errors import TenantErrorCode
 from tenants.models import INVITABLE_ROLES, ApiKey, AuditEvent, Invitation, InvitationStatus, Organization, Role
 from tenants.selectors import NotFound, invitation_for_token
 from tenants.services import hash_secret, record_audit
+from webhooks.models import EventType
+from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +220,17 @@ def record_join(*, user: User, invitation: Invitation, moved_from: int | None = 
         lambda: member_joined.send(
             sender=Organization, organization=organization, user=user, role=invitation.role, invitation=invitation
         )
+    )
+    announce_member_joined(user, organization_id=organization.pk, role=invitation.role)
+
+
+def announce_member_joined(user: User, *, organization_id: int | None = None, role: str | None = None) -> None:
+    """The `member.joined` webhook of the organization `user` joins (by an invitation, or moved there by an
+    operator), sent once the caller commits. A sign-up founding its own organization has no endpoints to tell."""
+    emit(
+        organization=organization_id or user.organization_id,
+        event_type=EventType.MEMBER_JOINED,
+        payload={"member": {"id": user.pk, "email": user.email, "name": user.name, "role": role or user.role}},
     )
 
 

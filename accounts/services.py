@@ -13,15 +13,13 @@ from django.db.models import F
 
 from accounts.email_addresses import normalize_email, trial_identity_for_email
 from accounts.errors import AccountErrorCode
-from accounts.membership import claim_for_signup, record_join
+from accounts.membership import announce_member_joined, claim_for_signup, record_join
 from accounts.models import AuthProvider, TrialClaim, User
 from accounts.selectors import trial_identities
 from botgeneric.errors import ApiErrorCode, DomainError
 from tenants import api_key_cache
 from tenants.models import Role
 from tenants.services import audited_fields, create_organization, record_audit
-from webhooks.models import EventType
-from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -268,16 +266,6 @@ def save_user_by_operator(*, user: User, actor) -> User:
                     after={name: after[name]},
                 )
     return user
-
-
-def announce_member_joined(user: User) -> None:
-    """The `member.joined` webhook of the organization `user` now belongs to, sent once the caller commits.
-    A sign-up founding its own organization has no endpoints to tell; anyone joining one later does."""
-    emit(
-        organization=user.organization_id,
-        event_type=EventType.MEMBER_JOINED,
-        payload={"member": {"id": user.pk, "email": user.email, "name": user.name, "role": user.role}},
-    )
 
 
 def update_profile(*, user: User, name: str | None = None, locale: str | None = None) -> User:

@@ -1,13 +1,18 @@
-"""Each event is sent by the flow that produces it: a manual-provider subscription (payment.succeeded,
-subscription.changed), a cancellation, an operator moving a person into the organization (member.joined)."""
+"""Each event is sent by the flow that produces it: a manual-provider subscription and a YooKassa payment
+(payment.succeeded, subscription.changed), a cancellation, an invitation accepted by a new or an existing
+person and an operator moving a person into the organization (member.joined)."""
 
 import json
 
 import pytest
+from django.core import mail
 
+from accounts.services import mark_email_verified
 from accounts.tests.factories import UserFactory
+from accounts.tests.members_helpers import client_for, token_in
 from billing.models import Payment
-from billing.tests.account_factories import make_plan
+from billing.tests.account_factories import BillingAccountFactory, make_plan
+from billing.tests.factories import PlanFactory
 from testing.admin_forms import admin_form_data
 from webhooks.tests.conftest import verify
 
@@ -97,6 +102,50 @@ def test_a_cancellation_sends_subscription_changed_only(org, endpoint_for, recei
     assert changed["data"]["change"] == "cancel_scheduled"
     assert changed["data"]["previous"]["cancel_at_period_end"] is False
     assert changed["data"]["subscription"]["cancel_at_period_end"] is True
+
+
+def _invite(org, committed, email: str, role: str = "member") -> str:
+    BillingAccountFactory(organization=org.organization, plan=PlanFactory(code="team", max_members=10))
+    with committed():
+        response = org.api.post("/api/v1/organization/invitations", {"email": email, "role": role}, format="json")
+    assert response.status_code == 201, response.content
+    return token_in(mail.outbox[-1])
+
+
+def test_a_new_person_signing_up_through_an_invitation_sends_member_joined(
+    org, endpoint_for, receiver, committed, api_client
+):
+    _endpoint_id, secret = endpoint_for(events=["member.joined"])
+    token = _invite(org, committed, "new@example.com", role="admin")
+
+    with committed():
+        response = api_client.post(
+            "/api/v1/auth/register",
+            {"email": "new@example.com", "password": "a-long-passphrase-1", "invitation": token},
+            format="json",
+        )
+
+    assert response.status_code == 201, response.content
+    [joined] = _events(receiver)
+    verify(receiver.received[0], secret)
+    assert joined["type"] == "member.joined" and joined["organization"] == org.organization.pk
+    assert joined["data"]["member"]["email"] == "new@example.com"
+    assert joined["data"]["member"]["role"] == "admin"
+
+
+def test_an_existing_person_accepting_an_invitation_sends_member_joined(org, endpoint_for, receiver, committed):
+    endpoint_for(events=["member.joined"])
+    solo = UserFactory(email="solo@example.com", email_verified=False)
+    mark_email_verified(user=solo, email=solo.email)
+    token = _invite(org, committed, "solo@example.com")
+
+    with committed():
+        response = client_for(solo).post("/api/v1/invitations/accept", {"token": token}, format="json")
+
+    assert response.status_code == 200, response.content
+    [joined] = _events(receiver)
+    assert joined["organization"] == org.organization.pk
+    assert joined["data"]["member"] == {"id": solo.pk, "email": solo.email, "name": solo.name, "role": "member"}
 
 
 def test_a_person_moved_into_the_organization_sends_member_joined(org, endpoint_for, receiver, committed, client):
