@@ -2,6 +2,7 @@ from django.urls import path
 
 from channels_web.views import (
     account,
+    analytics,
     billing,
     clients,
     dashboard,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("dashboard/c/<int:conversation_id>/rename/", dashboard.conversation_rename, name="conversation_rename"),
     path("dashboard/c/<int:conversation_id>/delete/", dashboard.conversation_delete, name="conversation_delete"),
     path("dashboard/stream/", stream.dashboard_stream, name="dashboard_stream"),
+    path("dashboard/analytics/", analytics.usage_analytics, name="analytics"),
     path("billing/", billing.billing_page, name="billing"),
     path("billing/subscribe/", billing.subscribe_view, name="billing_subscribe"),
     path("billing/cancel/", billing.cancel_view, name="billing_cancel"),

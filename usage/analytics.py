@@ -17,6 +17,8 @@ from billing.analytics import Window, allocated_revenue, current_plans
 from tenants.models import Organization
 from usage.models import LATENCY_BUCKETS_MS, UsageDaily, latency_columns
 
+#: The plan feature that gives customers these reads (policy decides who has it).
+ANALYTICS_FEATURE = "advanced_analytics"
 COUNTS = ("requests", "ok", "denied", "failed", "tokens_input", "tokens_output", "audio_seconds")
 #: Dimensions a customer may group by → the roll-up column.
 CUSTOMER_GROUPS = {"agent": "agent_id", "member": "user_id", "channel": "channel"}

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing import analytics as billing_analytics
 from billing.analytics import Window
@@ -45,6 +46,10 @@ class Table:
             return f"{value:,.0f} ms"
         return str(value)
 
+    @property
+    def headings(self) -> list[str]:
+        return [str(heading) for _name, heading, _kind in self.columns]
+
     def display_rows(self, limit: int | None = None) -> list[list[str]]:
         rows = self.rows[:limit] if limit else self.rows
         rows = [*rows, self.total] if self.total else rows
@@ -54,7 +59,7 @@ class Table:
         """The table as CSV: plain numbers (money to the cent, costs to a millionth of a dollar, rates as ratios)."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([heading for _, heading, _ in self.columns])
+        writer.writerow(self.headings)
         for row in self.rows:
             writer.writerow([_plain(row.get(name), kind) for name, _, kind in self.columns])
         return out.getvalue()
@@ -197,24 +202,29 @@ def default_window(days: int = 30) -> Window:
 
 
 def customer_report(*, organization, window: Window) -> dict:
-    """One organization's usage per day, agent, member and channel, as tables and a chart."""
+    """One organization's usage per day, agent, member and channel, as tables and a chart. Four queries or so."""
     counts = [
-        ("requests", "Calls", INT),
-        ("ok", "Answered", INT),
-        ("denied", "Denied", INT),
-        ("failed", "Failed", INT),
-        ("tokens_input", "Tokens in", INT),
-        ("tokens_output", "Tokens out", INT),
-        ("audio_seconds", "Audio seconds", INT),
+        ("requests", _("Calls"), INT),
+        ("ok", _("Answered"), INT),
+        ("denied", _("Denied"), INT),
+        ("failed", _("Errors"), INT),
+        ("tokens_input", _("Tokens in"), INT),
+        ("tokens_output", _("Tokens out"), INT),
+        ("audio_seconds", _("Audio seconds"), INT),
     ]
     per_day = {
         row["day"]: row for row in analytics.customer_usage(organization=organization, window=window, group_by=None)
     }
-    daily = [{"day": day, **{name: per_day.get(day, {}).get(name, 0) for name, _, _ in counts}} for day in window.days]
-    tables = [Table("day", "Per day", [("day", "Day (UTC)", TEXT), *counts], daily)]
-    for group, heading in (("agent", "Agent"), ("member", "Member"), ("channel", "Channel")):
+    names = [name for name, _heading, _kind in counts]
+    daily = [{"day": day, **{name: per_day.get(day, {}).get(name, 0) for name in names}} for day in window.days]
+    tables = [Table("day", _("Per day"), [("day", _("Day (UTC)"), TEXT), *counts], daily)]
+    for group, title, heading in (
+        ("agent", _("Per agent"), _("Agent")),
+        ("member", _("Per member"), _("Member")),
+        ("channel", _("Per channel"), _("Channel")),
+    ):
         rows = analytics.customer_usage(organization=organization, window=window, group_by=group, per_day=False)
-        tables.append(Table(group, f"Per {group}", [("label", heading, TEXT), *counts], rows))
+        tables.append(Table(group, title, [("label", heading, TEXT), *counts], rows))
     return {
         "tables": tables,
         "chart": {
@@ -222,9 +232,9 @@ def customer_report(*, organization, window: Window) -> dict:
             "stacked": True,
             "labels": [row["day"].isoformat() for row in daily],
             "datasets": [
-                {"label": "Answered", "data": [row["ok"] for row in daily]},
-                {"label": "Denied", "data": [row["denied"] for row in daily]},
-                {"label": "Failed", "data": [row["failed"] for row in daily]},
+                {"label": str(_("Answered")), "data": [row["ok"] for row in daily]},
+                {"label": str(_("Denied")), "data": [row["denied"] for row in daily]},
+                {"label": str(_("Errors")), "data": [row["failed"] for row in daily]},
             ],
         },
     }

@@ -98,3 +98,9 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
         RollupWatermark.objects.filter(pk=mark.pk).update(last_id=newest["newest"], updated_at=timezone.now())
     logger.info("usage roll-up added events up to id %s", newest["newest"])
     return RollupResult(rows=rows, last_id=newest["newest"])
+
+
+def bring_up_to_date() -> None:
+    """Without a broker nothing runs the periodic roll-up (`make run`): a page or API read runs it first."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        roll_up()

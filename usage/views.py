@@ -51,8 +51,7 @@ def shown(table) -> dict:
     note = table.note
     if len(table.rows) > ROWS_SHOWN:
         note = f"{note} The first {ROWS_SHOWN} of {len(table.rows)} rows; the CSV has them all.".strip()
-    headings = [heading for _, heading, _ in table.columns]
-    return {"key": table.key, "title": table.title, "note": note, "headings": headings, "rows": rows}
+    return {"key": table.key, "title": table.title, "note": note, "headings": table.headings, "rows": rows}
 
 
 def figures(report: dict) -> dict:
