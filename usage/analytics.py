@@ -15,7 +15,7 @@ from django.db.models import F, Sum
 from agents.models import Agent, LLMProvider
 from billing.analytics import Window, allocated_revenue, current_plans
 from tenants.models import Organization
-from usage.models import LATENCY_BUCKETS_MS, UsageDaily, latency_columns
+from usage.models import LATENCY_BUCKETS_MS, AgentDaily, OrganizationDaily, UsageDaily, latency_columns
 
 #: The plan feature that gives customers these reads (policy decides who has it).
 ANALYTICS_FEATURE = "advanced_analytics"
@@ -24,8 +24,8 @@ COUNTS = ("requests", "ok", "denied", "failed", "tokens_input", "tokens_output",
 CUSTOMER_GROUPS = {"agent": "agent_id", "member": "user_id", "channel": "channel"}
 
 
-def _rows(window: Window, **filters):
-    return UsageDaily.objects.filter(day__gte=window.start, day__lte=window.end, **filters)
+def _rows(window: Window, table=UsageDaily, **filters):
+    return table.objects.filter(day__gte=window.start, day__lte=window.end, **filters)
 
 
 def _sums(*, cost: bool = True, latency: bool = False) -> dict:
@@ -39,7 +39,7 @@ def _sums(*, cost: bool = True, latency: bool = False) -> dict:
 
 def cost_per_day(window: Window) -> dict[date, dict]:
     """Day → requests and LLM cost (USD) of all calls."""
-    rows = _rows(window).values("day").annotate(requests=Sum("requests"), cost=Sum("cost_usd"))
+    rows = _rows(window, AgentDaily).values("day").annotate(requests=Sum("requests"), cost=Sum("cost_usd"))
     return {row["day"]: {"requests": row["requests"], "cost": row["cost"]} for row in rows}
 
 
@@ -65,7 +65,7 @@ def health(window: Window, *, by: str) -> list[dict]:
     """Per agent (`by="agent"`) or per provider and model (`by="provider"`): calls, error rate (failed of the
     calls that reached the model), latency p50/p95 and cost. Two queries."""
     keys = ["agent_id"] if by == "agent" else ["provider_id", "model"]
-    rows = list(_rows(window).values(*keys).annotate(**_sums(latency=True)).order_by(*keys))
+    rows = list(_rows(window, AgentDaily).values(*keys).annotate(**_sums(latency=True)).order_by(*keys))
     if by == "agent":
         names = _names(Agent, {row["agent_id"] for row in rows}, "name")
     else:
@@ -103,7 +103,7 @@ def margins(window: Window, *, currency: str, usd_rate: Decimal | None) -> dict:
     rate = Decimal(1) if currency == "USD" else usd_rate
     revenue = allocated_revenue(window, currency=currency)
     per_agent = list(
-        _rows(window)
+        _rows(window, OrganizationDaily)
         .exclude(organization=None)
         .values("organization_id", "agent_id")
         .annotate(cost=Sum("cost_usd"), ok=Sum("ok"), requests=Sum("requests"))
@@ -156,7 +156,7 @@ def margins(window: Window, *, currency: str, usd_rate: Decimal | None) -> dict:
 
 def top_organizations_by_cost(window: Window, *, limit: int = 10) -> list[dict]:
     rows = list(
-        _rows(window)
+        _rows(window, OrganizationDaily)
         .exclude(organization=None)
         .values("organization_id")
         .annotate(cost=Sum("cost_usd"), requests=Sum("requests"), tokens=Sum(F("tokens_input") + F("tokens_output")))

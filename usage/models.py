@@ -66,40 +66,10 @@ class PeriodCounter(models.Model):
 LATENCY_BUCKETS_MS = (250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000)
 
 
-class UsageDaily(models.Model):
-    """The usage events of one UTC day summed per organization, member, agent, channel, model and provider.
-
-    Filled only by `usage.rollups.roll_up()`, which adds the events past its watermark. Rows of the same key
-    are merged on PostgreSQL and SQLite alike (a unique index on the key, NULLs as 0); readers sum anyway.
-    Member, agent and provider ids are kept without a foreign-key constraint: deleting one keeps its history.
-    """
+class DailySums(models.Model):
+    """What a roll-up row adds up over the usage events of one UTC day with the same key."""
 
     day = models.DateField()
-    organization = models.ForeignKey(
-        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    agent = models.ForeignKey(
-        "agents.Agent", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
-    )
-    provider = models.ForeignKey(
-        "agents.LLMProvider",
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The prompt version's provider; empty = the default one.",
-    )
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    model = models.CharField(max_length=120, blank=True)
     requests = models.PositiveBigIntegerField(default=0)
     ok = models.PositiveBigIntegerField(default=0)
     denied = models.PositiveBigIntegerField(default=0)
@@ -122,6 +92,35 @@ class UsageDaily(models.Model):
     lat_over = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+def _kept_id(model: str, **options):
+    """A key column that outlives its row: no foreign-key constraint, so deleting a member, agent or provider
+    keeps its history."""
+    return models.ForeignKey(
+        model, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+", **options
+    )
+
+
+class UsageDaily(DailySums):
+    """The usage events of one UTC day summed per organization, member, agent, channel, model and provider:
+    the customer's analytics read it, one organization at a time.
+
+    Filled only by `usage.rollups.roll_up()` (with the two coarser roll-ups below, from the same events).
+    Rows of the same key are merged on PostgreSQL and SQLite alike (a unique index on the key, NULLs as 0).
+    """
+
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = _kept_id(settings.AUTH_USER_MODEL)
+    agent = _kept_id("agents.Agent")
+    provider = _kept_id("agents.LLMProvider", help_text="The prompt version's provider; empty = the default one.")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    model = models.CharField(max_length=120, blank=True)
+
+    class Meta:
         verbose_name = "daily usage"
         verbose_name_plural = "daily usage"
         constraints = [
@@ -140,6 +139,46 @@ class UsageDaily(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.organization_id} {self.agent_id} {self.channel}: {self.requests}"
+
+
+class OrganizationDaily(DailySums):
+    """All calls of one UTC day per organization and agent: margins and the costliest organizations."""
+
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    agent = _kept_id("agents.Agent")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "day", Coalesce("organization_id", 0), Coalesce("agent_id", 0), name="usage_organization_daily_key"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.organization_id} {self.agent_id}: {self.requests}"
+
+
+class AgentDaily(DailySums):
+    """All calls of one UTC day per agent, provider and model, every organization together: cost per day,
+    error rates and latency percentiles."""
+
+    agent = _kept_id("agents.Agent")
+    provider = _kept_id("agents.LLMProvider")
+    model = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "day", Coalesce("agent_id", 0), Coalesce("provider_id", 0), "model", name="usage_agent_daily_key"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.agent_id} {self.model}: {self.requests}"
 
 
 def latency_columns() -> list[str]:

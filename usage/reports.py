@@ -16,6 +16,7 @@ from botgeneric.money_display import CENT, llm_cost_usd, money
 from usage import analytics
 
 COST_STEP = Decimal("0.000001")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY, USD, INT, PCT, MS, TEXT = "money", "usd", "int", "pct", "ms", "text"
 
 
@@ -76,7 +77,9 @@ def _plain(value, kind: str) -> str:
         return f"{value:.4f}"
     if kind == MS:
         return f"{value:.0f}"
-    return str(value)
+    text = str(value)
+    # A name a customer chose must not become a spreadsheet formula when the CSV is opened.
+    return f"'{text}" if kind == TEXT and text.startswith(FORMULA_STARTS) else text
 
 
 def _change(now: Decimal, before: Decimal) -> float | None:

@@ -1,5 +1,9 @@
 """Writes of the daily roll-up: the usage events past a watermark, added into `UsageDaily` rows.
 
+Three tables, one per grain: `UsageDaily` (organization, member, agent, provider, channel, model: the
+customer's reads), `OrganizationDaily` (organization, agent: margins) and `AgentDaily` (agent, provider,
+model: cost per day, errors, latency), so each page reads the coarsest rows that answer it.
+
 `roll_up()` reads events by id, from the watermark to the newest one older than
 `USAGE_ROLLUP_SETTLE_SECONDS`: an id is taken when the event's row is inserted, so a call whose
 statement commits a moment after a later one's would be skipped by a watermark that ran ahead of it;
@@ -20,12 +24,25 @@ from django.db.models import Count, DecimalField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from usage.models import LATENCY_BUCKETS_MS, Outcome, RollupWatermark, UsageDaily, UsageEvent
+from usage.models import (
+    LATENCY_BUCKETS_MS,
+    AgentDaily,
+    OrganizationDaily,
+    Outcome,
+    RollupWatermark,
+    UsageDaily,
+    UsageEvent,
+)
 
 logger = logging.getLogger(__name__)
 
 WATERMARK = "usage_daily"
-KEY = ("day", "organization_id", "user_id", "agent_id", "provider_id", "channel", "model")
+#: Each roll-up table and its key (the columns its rows are unique by).
+ROLLUPS = (
+    (UsageDaily, ("day", "organization_id", "user_id", "agent_id", "provider_id", "channel", "model")),
+    (OrganizationDaily, ("day", "organization_id", "agent_id")),
+    (AgentDaily, ("day", "agent_id", "provider_id", "model")),
+)
 NULLABLE_KEY = ("organization_id", "user_id", "agent_id", "provider_id")
 _OK = Q(outcome=Outcome.OK)
 
@@ -59,21 +76,21 @@ def _sums() -> dict:
     return sums
 
 
-def _aggregate_sql(*, after_id: int, up_to_id: int) -> tuple[str, tuple]:
-    """The SELECT of the new events summed per roll-up key, written by the ORM (aliases = column names)."""
+def _aggregate_sql(table_model, key: tuple[str, ...], *, after_id: int, up_to_id: int) -> tuple[str, tuple]:
+    """The new events summed per key of `table_model` and merged into it: the SELECT is the ORM's."""
     sums = _sums()
     query = (
         UsageEvent.objects.filter(id__gt=after_id, id__lte=up_to_id)
         .annotate(day=TruncDate("created_at", tzinfo=UTC), provider_id=F("prompt_version__provider_id"))
-        .values(*KEY)
+        .values(*key)
         .annotate(**{f"s_{column}": aggregate for column, aggregate in sums.items()})
         .order_by()
     )
     sql, params = query.query.sql_with_params()
-    columns = [*KEY, *sums]
-    select = ", ".join(f"agg.{name}" for name in KEY) + ", " + ", ".join(f"agg.s_{name}" for name in sums)
-    target = ", ".join(f"COALESCE({name}, 0)" if name in NULLABLE_KEY else name for name in KEY)
-    table = UsageDaily._meta.db_table
+    columns = [*key, *sums]
+    select = ", ".join(f"agg.{name}" for name in key) + ", " + ", ".join(f"agg.s_{name}" for name in sums)
+    target = ", ".join(f"COALESCE({name}, 0)" if name in NULLABLE_KEY else name for name in key)
+    table = table_model._meta.db_table
     merge = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in sums)
     statement = (
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM ({sql}) agg WHERE true "  # noqa: S608
@@ -83,7 +100,7 @@ def _aggregate_sql(*, after_id: int, up_to_id: int) -> tuple[str, tuple]:
 
 
 def roll_up(*, now: datetime | None = None) -> RollupResult:
-    """Add the events past the watermark (up to the newest settled one) into the daily rows."""
+    """Add the events past the watermark (up to the newest settled one) into the daily rows of each grain."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.USAGE_ROLLUP_SETTLE_SECONDS)
     RollupWatermark.objects.get_or_create(name=WATERMARK)
     with transaction.atomic():
@@ -91,10 +108,12 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
         newest = UsageEvent.objects.filter(id__gt=mark.last_id, created_at__lte=cutoff).aggregate(newest=Max("id"))
         if newest["newest"] is None:
             return RollupResult(rows=0, last_id=mark.last_id)
-        statement, params = _aggregate_sql(after_id=mark.last_id, up_to_id=newest["newest"])
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            rows = cursor.rowcount
+        rows = 0
+        for table_model, key in ROLLUPS:
+            statement, params = _aggregate_sql(table_model, key, after_id=mark.last_id, up_to_id=newest["newest"])
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                rows += cursor.rowcount
         RollupWatermark.objects.filter(pk=mark.pk).update(last_id=newest["newest"], updated_at=timezone.now())
     logger.info("usage roll-up added events up to id %s", newest["newest"])
     return RollupResult(rows=rows, last_id=newest["newest"])

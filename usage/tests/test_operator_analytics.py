@@ -228,6 +228,16 @@ def test_a_bad_period_is_a_400_with_the_field(analyst):
     assert "start" in response.context["form"].errors
 
 
+def test_a_name_is_never_a_spreadsheet_formula_in_the_csv(analyst):
+    org = OrganizationFactory(name="=HYPERLINK(1)")
+    event(organization=org, agent=None, when=at(3), cost="0.10")
+    roll_up(now=timezone.now())
+
+    [row] = table(analyst, "top_cost")
+
+    assert row["Organization"] == "'=HYPERLINK(1)"
+
+
 def test_an_unknown_table_is_a_404(analyst):
     assert analyst.get(URL, {**PERIOD, "export": "nothing"}).status_code == 404
 
