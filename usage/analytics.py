@@ -6,16 +6,23 @@ scoped to one.
 """
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from agents.models import Agent, LLMProvider
 from billing.analytics import Window, allocated_revenue, current_plans
 from tenants.models import Organization
-from usage.models import LATENCY_BUCKETS_MS, AgentDaily, OrganizationDaily, UsageDaily, latency_columns
+from usage.models import (
+    LATENCY_BUCKETS_MS,
+    AgentDaily,
+    OrganizationDaily,
+    OrganizationWeekly,
+    UsageDaily,
+    latency_columns,
+)
 
 #: The plan feature that gives customers these reads (policy decides who has it).
 ANALYTICS_FEATURE = "advanced_analytics"
@@ -93,21 +100,16 @@ def health(window: Window, *, by: str) -> list[dict]:
     return result
 
 
-def margins(window: Window, *, currency: str, usd_rate: Decimal | None) -> dict:
+def margins(window: Window, *, currency: str, usd_rate: Decimal | None, per_agent: list[dict]) -> dict:
     """Margin per organization, plan and agent: allocated revenue (in `currency`) minus LLM cost (USD × `usd_rate`,
     the price of a dollar in `currency`; 1 for USD). Without a rate for another currency, margins are None.
 
-    An organization's plan is its account's plan now. Its revenue is shared among its agents by their share of
-    its answered calls (an organization that paid but made no call leaves its revenue to "no calls").
+    `per_agent` is `organization_agent_totals(window)`. An organization's plan is its account's plan now. Its
+    revenue is shared among its agents by their share of its answered calls (an organization that paid but made
+    no call leaves its revenue to "no calls").
     """
     rate = Decimal(1) if currency == "USD" else usd_rate
     revenue = allocated_revenue(window, currency=currency)
-    per_agent = list(
-        _rows(window, OrganizationDaily)
-        .exclude(organization=None)
-        .values("organization_id", "agent_id")
-        .annotate(cost=Sum("cost_usd"), ok=Sum("ok"), requests=Sum("requests"))
-    )
     org_cost: dict[int, Decimal] = defaultdict(Decimal)
     org_ok: dict[int, int] = defaultdict(int)
     for row in per_agent:
@@ -154,16 +156,52 @@ def margins(window: Window, *, currency: str, usd_rate: Decimal | None) -> dict:
     return {"by_org": by_org, "by_plan": by_plan, "by_agent": by_agent, "total": total, "rate": rate}
 
 
-def top_organizations_by_cost(window: Window, *, limit: int = 10) -> list[dict]:
-    rows = list(
-        _rows(window, OrganizationDaily)
-        .exclude(organization=None)
-        .values("organization_id")
-        .annotate(cost=Sum("cost_usd"), requests=Sum("requests"), tokens=Sum(F("tokens_input") + F("tokens_output")))
-        .order_by("-cost", "organization_id")[:limit]
-    )
-    names = _names(Organization, {row["organization_id"] for row in rows}, "name")
-    return [{**row, "name": names.get(row["organization_id"], f"#{row['organization_id']}")} for row in rows]
+def full_weeks(window: Window) -> tuple[date, date] | None:
+    """The Mondays of the first and last whole ISO weeks inside the window (None if it holds none)."""
+    first = window.start + timedelta(days=(7 - window.start.weekday()) % 7)
+    last = window.end - timedelta(days=(window.end.weekday() + 1) % 7 + 6)
+    return (first, last) if first <= last else None
+
+
+def organization_agent_totals(window: Window) -> list[dict]:
+    """Per organization and agent over the window: cost, answered calls, calls, tokens. Whole weeks come from
+    the weekly rows, the days at the edges from the daily ones: two queries of at most a week's rows per pair."""
+    sums = {
+        "cost": Sum("cost_usd"),
+        "ok": Sum("ok"),
+        "requests": Sum("requests"),
+        "tokens": Sum(F("tokens_input") + F("tokens_output")),
+    }
+    weeks = full_weeks(window)
+    days = Q(day__gte=window.start, day__lte=window.end)
+    parts = []
+    if weeks:
+        parts.append(OrganizationWeekly.objects.filter(day__gte=weeks[0], day__lte=weeks[1]))
+        days &= Q(day__lt=weeks[0]) | Q(day__gt=weeks[1] + timedelta(days=6))
+    parts.append(OrganizationDaily.objects.filter(days))
+    totals: dict[tuple, dict] = {}
+    for part in parts:
+        rows = part.exclude(organization=None).values("organization_id", "agent_id").annotate(**sums).order_by()
+        for row in rows:
+            key = (row["organization_id"], row["agent_id"])
+            if key in totals:
+                for name in sums:
+                    totals[key][name] += row[name]
+            else:
+                totals[key] = row
+    return list(totals.values())
+
+
+def top_organizations_by_cost(totals: list[dict], *, limit: int = 10) -> list[dict]:
+    """The organizations that cost most, from `organization_agent_totals()` (one query for their names)."""
+    per_org: dict[int, dict] = {}
+    for row in totals:
+        org = per_org.setdefault(row["organization_id"], {"cost": Decimal(0), "requests": 0, "tokens": 0})
+        for name in org:
+            org[name] += row[name]
+    top = sorted(per_org.items(), key=lambda item: (-item[1]["cost"], item[0]))[:limit]
+    names = _names(Organization, [org for org, _ in top], "name")
+    return [{"organization_id": org, "name": names.get(org, f"#{org}"), **row} for org, row in top]
 
 
 def customer_usage(*, organization, window: Window, group_by: str | None, per_day: bool = True) -> list[dict]:

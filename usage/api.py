@@ -75,18 +75,29 @@ class UsageDailyRow(serializers.Serializer):
     audio_seconds = serializers.IntegerField()
 
 
+class UsageDailyPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = UsageDailyRow(many=True)
+
+
+class UsageDailyPagination(LimitOffsetPagination):
+    default_limit = 400  # a year of days in one page, when not grouped
+
+
 class UsageDailyView(APIView):
     """The organization's usage per UTC day (Advanced analytics: plans without it answer 403 feature_not_in_plan
     with `upgrade_plans`). Figures come from the daily roll-up, at most a minute behind."""
 
     permission_classes = [IsAuthenticated, ApiKeyScopes]
-    pagination_class = LimitOffsetPagination
+    pagination_class = UsageDailyPagination
 
     @extend_schema(
         operation_id="usage_daily",
-        parameters=[UsageDailyQuery, *limit_offset_parameters(LimitOffsetPagination)],
+        parameters=[UsageDailyQuery, *limit_offset_parameters(UsageDailyPagination)],
         responses={
-            200: UsageDailyRow(many=True),
+            200: UsageDailyPage,
             402: OpenApiResponse(ErrorBody, description="no_subscription / subscription_inactive"),
             **ERROR_RESPONSES,
         },

@@ -161,6 +161,27 @@ class OrganizationDaily(DailySums):
         return f"{self.day} {self.organization_id} {self.agent_id}: {self.requests}"
 
 
+class OrganizationWeekly(DailySums):
+    """`OrganizationDaily` summed per ISO week (`day` is its Monday): a long period reads its whole weeks here
+    and only the days at its edges from the daily rows."""
+
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    agent = _kept_id("agents.Agent")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "day", Coalesce("organization_id", 0), Coalesce("agent_id", 0), name="usage_organization_weekly_key"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"week of {self.day} {self.organization_id} {self.agent_id}: {self.requests}"
+
+
 class AgentDaily(DailySums):
     """All calls of one UTC day per agent, provider and model, every organization together: cost per day,
     error rates and latency percentiles."""

@@ -92,7 +92,8 @@ def operator_report(window: Window, *, currency: str, usd_rate: Decimal | None) 
     mrr_now, mrr_before = billing_analytics.mrr_at([window.until, previous.until], currency=currency)
     received = billing_analytics.revenue_per_day(window, currency=currency)
     costs = analytics.cost_per_day(window)
-    margins = analytics.margins(window, currency=currency, usd_rate=usd_rate)
+    per_agent = analytics.organization_agent_totals(window)
+    margins = analytics.margins(window, currency=currency, usd_rate=usd_rate, per_agent=per_agent)
     margin_columns = [
         ("name", "Name", TEXT),
         ("revenue", "Revenue (allocated)", MONEY),
@@ -157,7 +158,7 @@ def operator_report(window: Window, *, currency: str, usd_rate: Decimal | None) 
                 ("tokens", "Tokens", INT),
                 ("cost", "LLM cost", USD),
             ],
-            analytics.top_organizations_by_cost(window),
+            analytics.top_organizations_by_cost(per_agent),
         ),
         Table("health_agent", "Errors and latency per agent", health_columns, analytics.health(window, by="agent")),
         Table(

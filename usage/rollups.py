@@ -1,8 +1,8 @@
 """Writes of the daily roll-up: the usage events past a watermark, added into `UsageDaily` rows.
 
-Three tables, one per grain: `UsageDaily` (organization, member, agent, provider, channel, model: the
-customer's reads), `OrganizationDaily` (organization, agent: margins) and `AgentDaily` (agent, provider,
-model: cost per day, errors, latency), so each page reads the coarsest rows that answer it.
+One table per grain: `UsageDaily` (organization, member, agent, provider, channel, model: the customer's
+reads), `OrganizationDaily` and `OrganizationWeekly` (organization, agent: margins) and `AgentDaily` (agent,
+provider, model: cost per day, errors, latency), so each page reads the coarsest rows that answer it.
 
 `roll_up()` reads events by id, from the watermark to the newest one older than
 `USAGE_ROLLUP_SETTLE_SECONDS`: an id is taken when the event's row is inserted, so a call whose
@@ -20,14 +20,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, Max, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, DateField, DecimalField, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from usage.models import (
     LATENCY_BUCKETS_MS,
     AgentDaily,
     OrganizationDaily,
+    OrganizationWeekly,
     Outcome,
     RollupWatermark,
     UsageDaily,
@@ -37,12 +38,14 @@ from usage.models import (
 logger = logging.getLogger(__name__)
 
 WATERMARK = "usage_daily"
-#: Each roll-up table and its key (the columns its rows are unique by).
+#: Each roll-up table and its key (the columns its rows are unique by); `day` is the week's Monday in the weekly one.
 ROLLUPS = (
     (UsageDaily, ("day", "organization_id", "user_id", "agent_id", "provider_id", "channel", "model")),
     (OrganizationDaily, ("day", "organization_id", "agent_id")),
+    (OrganizationWeekly, ("day", "organization_id", "agent_id")),
     (AgentDaily, ("day", "agent_id", "provider_id", "model")),
 )
+WEEKLY = (OrganizationWeekly,)
 NULLABLE_KEY = ("organization_id", "user_id", "agent_id", "provider_id")
 _OK = Q(outcome=Outcome.OK)
 
@@ -79,9 +82,13 @@ def _sums() -> dict:
 def _aggregate_sql(table_model, key: tuple[str, ...], *, after_id: int, up_to_id: int) -> tuple[str, tuple]:
     """The new events summed per key of `table_model` and merged into it: the SELECT is the ORM's."""
     sums = _sums()
+    if table_model in WEEKLY:
+        period = TruncWeek("created_at", output_field=DateField(), tzinfo=UTC)
+    else:
+        period = TruncDate("created_at", tzinfo=UTC)
     query = (
         UsageEvent.objects.filter(id__gt=after_id, id__lte=up_to_id)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC), provider_id=F("prompt_version__provider_id"))
+        .annotate(day=period, provider_id=F("prompt_version__provider_id"))
         .values(*key)
         .annotate(**{f"s_{column}": aggregate for column, aggregate in sums.items()})
         .order_by()

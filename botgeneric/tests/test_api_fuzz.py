@@ -31,7 +31,9 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 def customer(db):
     user = UserFactory()
     agent = AgentFactory(with_prompt=True)
-    BillingAccountFactory(organization=user.organization, plan=PlanFactory(agents=[agent], quota_requests=100_000))
+    # Advanced analytics, so GET /usage/daily answers its rows (not only 403) to the fuzzer.
+    plan = PlanFactory(agents=[agent], quota_requests=100_000, features=["Advanced analytics"])
+    BillingAccountFactory(organization=user.organization, plan=plan)
     return user
 
 

@@ -107,6 +107,15 @@ def test_usage_grouped_by_agent_member_or_channel(auth_client, user, scenario, g
         assert labels == {user.email, scenario["colleague"].email}
 
 
+def test_pages_of_rows(auth_client, user, scenario):
+    first = auth_client.get(URL, {"group_by": "agent", "limit": 1}).json()
+    second = auth_client.get(first["next"]).json()
+
+    assert first["count"] == second["count"] == 3
+    assert len(first["results"]) == len(second["results"]) == 1
+    assert first["results"] != second["results"]
+
+
 def test_the_window_limits_the_days(auth_client, user, scenario):
     two_days_ago = (timezone.now() - timedelta(days=2)).date()
 
@@ -170,6 +179,8 @@ def test_the_schema_documents_the_endpoint(api_client, db):
     operation = schema["paths"][URL]["get"]
 
     assert operation["operationId"] == "usage_daily"
+    page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][page]["properties"]) == {"count", "next", "previous", "results"}
     assert {parameter["name"] for parameter in operation["parameters"]} >= {"from", "to", "group_by", "limit"}
     assert {"200", "400", "401", "402", "403"} <= set(operation["responses"])
 

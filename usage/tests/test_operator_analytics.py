@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from agents.tests.factories import AgentFactory
+from billing.analytics import Window
 from billing.models import AccountStatus, PaymentStatus
 from billing.tests.account_factories import BillingAccountFactory, PaymentFactory
 from billing.tests.factories import PlanFactory
 from botgeneric.channels import Channel
 from tenants.models import AuditEvent
 from tenants.tests.factories import OrganizationFactory
+from usage.analytics import full_weeks, organization_agent_totals
 from usage.models import LATENCY_BUCKETS_MS, Outcome, UsageEvent
 from usage.rollups import roll_up
 
@@ -263,3 +265,29 @@ def test_the_page_costs_the_same_queries_with_ten_times_the_calls(analyst, djang
     roll_up(now=timezone.now())
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert analyst.get(URL, PERIOD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 1, 5), date(2026, 1, 18)),
+        (date(2026, 1, 6), date(2026, 1, 20)),
+    ],
+)
+def test_whole_weeks_and_edge_days_add_up_to_the_calls_of_the_window(start, end):
+    orgs, agents = [OrganizationFactory(), OrganizationFactory()], [AgentFactory(), None]
+    for day in range(1, 32):
+        for index, org in enumerate(orgs):
+            event(organization=org, agent=agents[(day + index) % 2], when=at(day), cost=f"0.{day:02d}")
+    roll_up(now=timezone.now())
+    window = Window(start, end)
+
+    totals = {(row["organization_id"], row["agent_id"]): row for row in organization_agent_totals(window)}
+
+    expected = {}
+    for event_row in UsageEvent.objects.filter(created_at__date__gte=start, created_at__date__lte=end):
+        key = (event_row.organization_id, event_row.agent_id)
+        expected[key] = expected.get(key, Decimal(0)) + event_row.cost_usd
+    assert {key: row["cost"] for key, row in totals.items()} == expected
+    assert full_weeks(window) is not None

@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from agents.tests.factories import AgentFactory
 from botgeneric.channels import Channel
 from usage.models import LATENCY_BUCKETS_MS, Outcome, UsageDaily, UsageEvent, latency_columns
-from usage.rollups import ROLLUPS, roll_up
+from usage.rollups import ROLLUPS, WEEKLY, roll_up
 from usage.tasks import roll_up_daily
 
 pytestmark = pytest.mark.django_db
@@ -42,25 +42,26 @@ def _events(count: int, *, users, agents, seed: int) -> list[UsageEvent]:
             )
         )
     created = UsageEvent.objects.bulk_create(events)
-    # Spread them over three UTC days (created_at is set on insert).
+    # Spread them over ten UTC days (across a week boundary) (created_at is set on insert).
     for index, event in enumerate(created):
-        UsageEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(days=index % 3))
+        UsageEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(days=index % 10))
     return created
 
 
-def _event_key(event, columns) -> tuple:
+def _event_key(event, columns, *, weekly: bool = False) -> tuple:
+    day = event.created_at.astimezone(UTC).date()
     values = {
-        "day": event.created_at.astimezone(UTC).date(),
+        "day": day - timedelta(days=day.weekday()) if weekly else day,
         "provider_id": event.prompt_version.provider_id if event.prompt_version else None,
     }
     return tuple(values[name] if name in values else getattr(event, name) for name in columns)
 
 
-def _expected(columns) -> dict:
-    """The raw events summed per key (`columns`), in Python."""
+def _expected(columns, *, weekly: bool = False) -> dict:
+    """The raw events summed per key (`columns`; `day` the week's Monday if `weekly`), in Python."""
     totals = defaultdict(lambda: defaultdict(int))
     for event in UsageEvent.objects.select_related("prompt_version"):
-        row = totals[_event_key(event, columns)]
+        row = totals[_event_key(event, columns, weekly=weekly)]
         row["requests"] += 1
         row[{"ok": "ok", "denied": "denied", "error": "failed"}[event.outcome]] += 1
         row["tokens_input"] += event.tokens_input
@@ -90,7 +91,7 @@ def _all_rolled_up() -> list[dict]:
 
 
 def _all_expected() -> list[dict]:
-    return [_expected(key) for _, key in ROLLUPS]
+    return [_expected(key, weekly=model in WEEKLY) for model, key in ROLLUPS]
 
 
 def test_roll_up_equals_the_raw_events_and_running_it_again_changes_nothing():
@@ -106,7 +107,8 @@ def test_roll_up_equals_the_raw_events_and_running_it_again_changes_nothing():
     assert snapshot == _all_expected()
     assert _all_rolled_up() == snapshot
     # The coarser grains really are coarser (fewer rows than the full key) yet add up the same.
-    assert len(snapshot[2]) < len(snapshot[1]) < len(snapshot[0])
+    full, by_organization, by_organization_week, by_agent = snapshot
+    assert len(by_agent) < len(by_organization) < len(full) and len(by_organization_week) <= len(by_organization)
 
 
 def test_new_and_late_events_are_added_once_to_their_own_day():
