@@ -273,7 +273,9 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
         gettext_lazy(
             "You own this organization: transfer the ownership to another member, or delete the organization, "
             "before deleting your account."
-        )
+        ),
+        "web:organization",
+        gettext_lazy("Organization"),
     ),
     PrivacyErrorCode.EXPORT_IN_PROGRESS: _say(
         gettext_lazy("An export is already being prepared. You will get an e-mail when it is ready.")

@@ -6,6 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.membership import transfer_ownership
 from accounts.models import AuthProvider, User
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation
@@ -69,6 +70,16 @@ def test_the_only_owner_must_transfer_ownership_or_delete_the_organization_first
     assert response.status_code == 409
     assert response.json()["code"] == "owner_must_transfer"
     assert User.objects.get(pk=owner.pk).email == owner.email
+
+
+def test_a_former_owner_who_transferred_the_ownership_may_leave(member):
+    owner = User.objects.get(organization=member.organization, role=Role.OWNER)
+    transfer_ownership(actor=owner, new_owner=member)
+
+    response = _jwt_client(owner).delete("/api/v1/auth/profile", {"password": PASSWORD}, format="json")
+
+    assert response.status_code == 204
+    assert User.objects.get(pk=member.pk).role == Role.OWNER
 
 
 def test_an_owner_whose_organization_is_being_deleted_may_leave(member):
