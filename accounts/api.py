@@ -21,6 +21,7 @@ from accounts.throttles import AuthEmailThrottle, AuthIPThrottle, SignupIPThrott
 from accounts.tokens import token_pair
 from botgeneric.errors import ApiErrorCode, DomainError
 from botgeneric.openapi import ERROR_RESPONSES, INVITATION_REFUSALS, JWT_ONLY, ErrorBody
+from notifications.services import update_preferences
 from policy.errors import DenyCode
 from tenants.permissions import NoApiKeyChanges
 
@@ -29,7 +30,9 @@ LOCKOUT_SECONDS = 300
 
 
 def _profile_queryset():
-    return User.objects.select_related("organization", "organization__billing_account__plan")
+    return User.objects.select_related(
+        "organization", "organization__billing_account__plan", "notification_preferences"
+    )
 
 
 class RegisterView(APIView):
@@ -137,7 +140,11 @@ class ProfileView(APIView):
     def patch(self, request):
         data = s.ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        update_profile(user=request.user, **data.validated_data)
+        changes = dict(data.validated_data)
+        notifications = changes.pop("notifications", None)
+        update_profile(user=request.user, **changes)
+        if notifications:
+            update_preferences(user=request.user, changes=notifications)
         return Response(s.ProfileOutput(_profile_queryset().get(pk=request.user.pk)).data)
 
     @extend_schema(

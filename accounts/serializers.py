@@ -1,7 +1,10 @@
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Locale, User
+from notifications.models import NotificationPreferences
+from notifications.serializers import NotificationPreferencesSerializer
 from tenants.models import INVITABLE_ROLE_CHOICES, Invitation, InvitationStatus, Role
 
 
@@ -45,10 +48,22 @@ class OrganizationOutput(serializers.Serializer):
 class ProfileOutput(serializers.ModelSerializer):
     organization = OrganizationOutput(allow_null=True)
     plan = serializers.SerializerMethodField()
+    notifications = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "locale", "role", "auth_provider", "email_verified", "organization", "plan"]
+        fields = [
+            "id",
+            "email",
+            "name",
+            "locale",
+            "role",
+            "auth_provider",
+            "email_verified",
+            "organization",
+            "plan",
+            "notifications",
+        ]
 
     def get_plan(self, user) -> dict | None:
         account = getattr(user.organization, "billing_account", None) if user.organization_id else None
@@ -56,10 +71,17 @@ class ProfileOutput(serializers.ModelSerializer):
             return None
         return {"code": account.plan.code, "name": account.plan.name, "status": account.status}
 
+    @extend_schema_field(NotificationPreferencesSerializer)
+    def get_notifications(self, user) -> dict:
+        """Which notices the user gets (the defaults until they change one)."""
+        preferences = getattr(user, "notification_preferences", None) or NotificationPreferences(user_id=user.pk)
+        return NotificationPreferencesSerializer(preferences).data
+
 
 class ProfileInput(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     locale = serializers.ChoiceField(choices=Locale.choices, required=False)
+    notifications = NotificationPreferencesSerializer(required=False)
 
 
 class DeleteAccountInput(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from billing import services
-from billing.models import BillingAccount, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
+from billing.models import BillingAccount, Invoice, Payment, Plan, PlanAgent, PlanPrice, WebhookEvent
 from billing.selectors import HISTORY_ACTIONS, revenue, revenue_totals
 from billing.services import catalog
 from billing.services.webhooks import process_webhook_event
@@ -437,3 +437,13 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         events = [process_webhook_event(event_pk=pk) for pk in queryset.values_list("pk", flat=True)]
         outcomes = ", ".join(f"{event.event_id}: {event.outcome}" for event in events)
         self.message_user(request, f"Retried: {outcomes}", messages.INFO)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    """Numbered invoices, one per succeeded paid payment (issued by billing; read-only)."""
+
+    list_display = ["number", "issued_at", "customer_name", "amount", "currency", "plan_name"]
+    search_fields = ["number", "customer_name"]
+    date_hierarchy = "issued_at"
+    raw_id_fields = ["account", "payment"]

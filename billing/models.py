@@ -211,3 +211,46 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider}:{self.event_type}:{self.event_id}"
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number an issuer gave in a year; moved only by one UPDATE inside the transaction
+    that issues the invoice, so numbers are gapless: a rolled-back payment gives its number back."""
+
+    issuer = models.CharField(max_length=16)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "year"], name="invoice_sequence_unique")]
+
+    def __str__(self):
+        return f"{self.issuer}-{self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """The numbered receipt of one succeeded payment (INV-2026-000123), with what it paid for as it was then."""
+
+    account = models.ForeignKey(BillingAccount, on_delete=models.PROTECT, related_name="invoices")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
+    issuer = models.CharField(max_length=16)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    issued_at = models.DateTimeField()
+    customer_name = models.CharField(max_length=200)
+    plan_name = models.CharField(max_length=80, blank=True)
+    plan_name_ru = models.CharField(max_length=80, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "year", "sequence"], name="invoice_number_unique"),
+        ]
+
+    def __str__(self):
+        return self.number

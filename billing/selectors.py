@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from agents.models import Agent
-from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, Plan, PlanPrice
+from billing.models import AccountStatus, BillingAccount, Invoice, Payment, PaymentStatus, Plan, PlanPrice
 from billing.providers import BACKENDS
 from tenants.models import AuditEvent
 
@@ -59,7 +59,12 @@ def grace_ends_at(account: BillingAccount) -> datetime | None:
 
 
 def payments_for(*, organization) -> QuerySet[Payment]:
-    return Payment.objects.filter(account__organization=organization).select_related("plan")
+    return Payment.objects.filter(account__organization=organization).select_related("plan", "invoice")
+
+
+def invoice_for(*, organization, invoice_id: int) -> Invoice | None:
+    """The organization's invoice `invoice_id`; None for another organization's (the caller answers 404)."""
+    return Invoice.objects.select_related("payment").filter(account__organization=organization, pk=invoice_id).first()
 
 
 def subscription_changes_for(*, organization) -> QuerySet[AuditEvent]:

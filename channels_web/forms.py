@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from channels_web.templatetags.catalog_text import localized_text
+from notifications.models import PREFERENCE_FIELDS, Kind, NotificationPreferences
 from tenants.models import DEFAULT_API_KEY_SCOPES, INVITABLE_ROLE_CHOICES, ApiKeyScope, Role
 from webhooks.models import EventType
 
@@ -12,6 +13,18 @@ from webhooks.models import EventType
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     locale = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class NotificationPreferencesForm(forms.Form):
+    """A switch per notice kind; the operators' daily summary only for staff users."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in PREFERENCE_FIELDS:
+            if name == Kind.DAILY_SUMMARY and not user.is_staff:
+                continue
+            label = NotificationPreferences._meta.get_field(name).verbose_name
+            self.fields[name] = forms.BooleanField(label=label, required=False)
 
 
 class ApiKeyForm(forms.Form):

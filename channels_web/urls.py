@@ -28,6 +28,7 @@ urlpatterns = [
     path("billing/subscribe/", billing.subscribe_view, name="billing_subscribe"),
     path("billing/cancel/", billing.cancel_view, name="billing_cancel"),
     path("billing/resume/", billing.resume_view, name="billing_resume"),
+    path("billing/invoices/<int:invoice_id>/", billing.invoice_page, name="invoice"),
     path("organization/", account.organization, name="organization"),
     path("organization/api-keys/", account.api_key_create, name="api_key_create"),
     path("organization/api-keys/<int:key_id>/revoke/", account.api_key_revoke, name="api_key_revoke"),
@@ -66,4 +67,5 @@ urlpatterns = [
     path("leads/notices/", leads.lead_notices, name="lead_notices"),
     path("leads/<int:lead_id>/", leads.lead_page, name="lead"),
     path("leads/<int:lead_id>/status/", leads.lead_status, name="lead_status"),
+    path("profile/notifications/", account.notification_preferences, name="notification_preferences"),
 ]

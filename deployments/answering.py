@@ -19,9 +19,10 @@ from agents.selectors import with_active_prompt
 from agents.services import StreamDone, TextDelta, invoke_stream
 from agents.tools import ToolContext
 from botgeneric.errors import DomainError
-from deployments import owner_notices, selectors, services
+from deployments import selectors, services
 from deployments.errors import DeploymentErrorCode
 from deployments.models import Contact, Deployment
+from notifications import direct as owner_notices
 from policy.errors import DenyCode, PolicyDenied
 
 logger = logging.getLogger(__name__)

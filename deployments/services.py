@@ -14,9 +14,9 @@ from django.utils import timezone
 from agents.models import Agent, Conversation
 from agents.provider_keys import field_encryption
 from agents.selectors import access_agent
+from botgeneric import telegram_bot_api as bot_api
 from botgeneric.channels import Channel
 from botgeneric.errors import ApiErrorCode, DomainError
-from deployments import bot_api
 from deployments.errors import DeploymentErrorCode
 from deployments.models import Contact, Deployment, DeploymentChannel, DeploymentStatus
 from deployments.selectors import principal

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from deployments import owner_notices
 from leads.models import Lead
 from leads.selectors import watchers_of
+from notifications import direct as owner_notices
 
 
 def lead_url(lead: Lead) -> str:

@@ -27,6 +27,7 @@ from policy.models import RulesVersion
 from policy.rules_cache import POLL, ScopedRules, rules_for
 from tenants.models import Organization
 from usage import services as usage_services
+from usage import thresholds
 
 logger = logging.getLogger(__name__)
 
@@ -373,6 +374,15 @@ def _quota_exceeded(*, access: Access, tokens_input: int, tokens_output: int) ->
             metric = "tokens_input"
         elif limits.tokens_output is not None and used["tokens_output"] + tokens_output > limits.tokens_output:
             metric = "tokens_output"
+    if getattr(limits, metric) is not None:
+        thresholds.report_used_up(
+            account=account,
+            metric=metric,
+            limit=getattr(limits, metric),
+            used=used[metric],
+            period_start=access.period_start,
+            period_end=access.period_end,
+        )
     return PolicyDenied(
         DenyCode.QUOTA_EXCEEDED,
         f"The {metric.replace('_', ' ')} quota of this billing period is used up.",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from agents.models import ModelPrice
 from botgeneric import metrics
 from botgeneric.one_statement import Write
+from usage import thresholds
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
 logger = logging.getLogger(__name__)
@@ -53,25 +54,34 @@ def reserve(
     reserved tokens never pass a token quota. The counter of a new period is created on first use (a
     racing creator is caught by the unique constraint).
     """
-    if _reserve_once(
-        account_id=account.pk, period_start=period_start, limits=limits, tokens=(tokens_input, tokens_output)
-    ):
-        return True
-    # No row updated: either the period's counter does not exist yet, or the quota is used up. Make
-    # sure it exists (a concurrent first caller may have just created it) and try once more.
-    PeriodCounter.objects.get_or_create(
-        account_id=account.pk, period_start=period_start, defaults={"period_end": period_end}
+    tokens = (tokens_input, tokens_output)
+    after = _reserve_once(account_id=account.pk, period_start=period_start, limits=limits, tokens=tokens)
+    if after is None:
+        # No row updated: either the period's counter does not exist yet, or the quota is used up. Make
+        # sure it exists (a concurrent first caller may have just created it) and try once more.
+        PeriodCounter.objects.get_or_create(
+            account_id=account.pk, period_start=period_start, defaults={"period_end": period_end}
+        )
+        after = _reserve_once(account_id=account.pk, period_start=period_start, limits=limits, tokens=tokens)
+        if after is None:
+            return False
+    thresholds.report_reservation(
+        account=account,
+        period_start=period_start,
+        period_end=period_end,
+        limits=limits,
+        added={"requests": 1, "tokens_input": tokens_input, "tokens_output": tokens_output},
+        after=dict(zip(("requests", "tokens_input", "tokens_output"), after, strict=True)),
     )
-    return _reserve_once(
-        account_id=account.pk, period_start=period_start, limits=limits, tokens=(tokens_input, tokens_output)
-    )
+    return True
 
 
 def _reserve_once(
     *, account_id: int, period_start: datetime, limits: dict[str, int | None], tokens: tuple[int, int]
-) -> bool:
+) -> tuple[int, int, int] | None:
     """The conditional UPDATE, written out: it runs on every call, and the ORM spent more CPU building
-    and compiling it (~1 ms) than PostgreSQL spends running it."""
+    and compiling it (~1 ms) than PostgreSQL spends running it. Returns the counter after it (requests,
+    tokens_input, tokens_output), None when it updated nothing."""
     tokens_input, tokens_output = tokens
     conditions, params = (
         ["account_id = %s", "period_start = %s"],
@@ -83,11 +93,12 @@ def _reserve_once(
             params.append(limits[column] - used)
     sql = (
         f"UPDATE {_COUNTER_TABLE} SET requests = requests + 1, tokens_input = tokens_input + %s, "  # noqa: S608
-        f"tokens_output = tokens_output + %s WHERE {' AND '.join(conditions)}"
+        f"tokens_output = tokens_output + %s WHERE {' AND '.join(conditions)} "
+        "RETURNING requests, tokens_input, tokens_output"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        return cursor.fetchone()
 
 
 def counter_values(*, account, period_start: datetime) -> dict[str, int]:

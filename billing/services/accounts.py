@@ -8,15 +8,14 @@ customer, operator, webhook (`webhook:<provider>:<event id>`) or `billing_tick` 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import AccountStatus, BillingAccount, Plan
-from billing.notifications import send_past_due_notice
 from billing.periods import add_interval
+from billing.signals import subscription_changed
 from tenants.errors import TenantErrorCode
 from tenants.models import Organization
 from tenants.services import record_audit
@@ -85,7 +84,8 @@ def snapshot(account: BillingAccount) -> dict:
 
 
 def audit(account: BillingAccount, action: str, before: dict, *, actor=None, actor_label: str = "") -> None:
-    """The audit row of a subscription change, and its `subscription.changed` webhook once committed."""
+    """The audit row of a subscription change, its `subscription.changed` webhook once committed, and
+    `billing.signals.subscription_changed` for the receivers in this transaction (notices)."""
     after = snapshot(account)
     record_audit(
         action=action,
@@ -101,6 +101,7 @@ def audit(account: BillingAccount, action: str, before: dict, *, actor=None, act
         event_type=EventType.SUBSCRIPTION_CHANGED,
         payload={"change": action.removeprefix("subscription."), "previous": before, "subscription": after},
     )
+    subscription_changed.send(sender=BillingAccount, account=account, action=action, before=before, after=after)
 
 
 def lock_account(organization: Organization, *, create: bool = True) -> BillingAccount | None:
@@ -132,11 +133,10 @@ def is_current(account: BillingAccount, now: datetime) -> bool:
 
 
 def mark_past_due(account: BillingAccount, now: datetime) -> None:
-    """The renewal failed: past_due from `now` (access for BILLING_GRACE_DAYS more, retries meanwhile),
-    and the owner is told once the caller's transaction commits. The caller saves and audits."""
+    """The renewal failed: past_due from `now` (access for BILLING_GRACE_DAYS more, retries meanwhile).
+    The caller saves and audits (the audit's `subscription.past_due` is what tells the owners)."""
     account.status = AccountStatus.PAST_DUE
     account.past_due_since = now
-    transaction.on_commit(partial(send_past_due_notice, account_id=account.pk))
 
 
 def start_period(

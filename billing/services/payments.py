@@ -20,6 +20,7 @@ from billing.services.accounts import (
     snapshot,
     start_period,
 )
+from billing.services.invoices import issue_invoice
 from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import stop_replaced_subscription
 from tenants.models import Organization
@@ -165,6 +166,7 @@ def apply_succeeded_payment(
     payment.save(update_fields=["status", "period_start", "period_end", "raw", "updated_at"])
     announce_payment(payment, organization_id=account.organization_id, plan=plan)
     audit(account, action, before, actor_label=actor_label)
+    issue_invoice(payment)
     return True
 
 

@@ -24,6 +24,7 @@ from billing.services.accounts import (
     snapshot,
     start_period,
 )
+from billing.services.invoices import issue_invoice
 from billing.services.payments import announce_payment, checkout_intent, complete_checkout
 from billing.services.pricing import check_provider, is_downgrade, resolve_plan, resolve_price
 from billing.services.provider_sync import (
@@ -48,7 +49,8 @@ class SubscribeResult:
 
 
 def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
-    """A record of a manual activation so that history and revenue show it (amount 0 for free plans)."""
+    """A record of a manual activation so that history and revenue show it (amount 0 for free plans); a
+    paid one has its invoice."""
     payment = Payment.objects.create(
         account=account,
         provider=PaymentProvider.MANUAL,
@@ -61,6 +63,7 @@ def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | No
         period_end=account.current_period_end,
     )
     announce_payment(payment, organization_id=account.organization_id, plan=plan)
+    issue_invoice(payment)
     return payment
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "leads",
     "privacy",
     "webhooks",
+    "notifications",
 ]
 
 # Django's own middleware in botgeneric.middleware: no thread per hook under ASGI, and no session machinery
@@ -163,6 +165,11 @@ CELERY_BEAT_SCHEDULE = {
     "usage-roll-up-daily": {"task": "usage.roll_up_daily", "schedule": 60.0},
     "privacy-tick": {"task": "privacy.tick", "schedule": 900.0},
     "webhooks-retry-deliveries": {"task": "webhooks.retry_deliveries", "schedule": 60.0},
+    "notifications-trials-ending": {"task": "notifications.trials_ending", "schedule": 3600.0},
+    "notifications-daily-summary": {
+        "task": "notifications.daily_summary",
+        "schedule": crontab(hour=env.int("DAILY_SUMMARY_HOUR_UTC", default=6), minute=0),
+    },
 }
 # The daily usage roll-up reads events at least this old, so one whose statement commits late is not passed over.
 USAGE_ROLLUP_SETTLE_SECONDS = env.int("USAGE_ROLLUP_SETTLE_SECONDS", default=60)
@@ -400,6 +407,10 @@ ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", d
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 # Days a past_due account (renewal failed, being retried) keeps access before it expires.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=3)
+# Invoices are numbered <issuer>-<year>-<000123>, without gaps per issuer and year.
+INVOICE_ISSUER = env.str("INVOICE_ISSUER", default="INV")
+# Who the invoice is from, printed on it (e.g. "Example LLC, 1 Main St, Tax ID 123").
+INVOICE_SELLER = env.str("INVOICE_SELLER", default="bot-generic")
 # A webhook event whose processing failed is tried again by the `billing.retry_webhooks` task (every five
 # minutes) WEBHOOK_RETRY_BASE_SECONDS × 2ⁿ after its n-th attempt (at most six hours apart); after
 # WEBHOOK_MAX_ATTEMPTS it is `dead`: left to the provider's re-delivery or an operator's retry in the admin.

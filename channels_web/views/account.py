@@ -12,8 +12,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.services import update_profile
 from botgeneric.errors import DomainError
-from channels_web.forms import ApiKeyForm, InviteForm, OrganizationNameForm, ProfileForm
+from channels_web.forms import ApiKeyForm, InviteForm, NotificationPreferencesForm, OrganizationNameForm, ProfileForm
 from channels_web.messages import describe_error
+from notifications.models import PREFERENCE_FIELDS
+from notifications.selectors import preferences_for
+from notifications.services import update_preferences
 from policy.seats import seats_for
 from tenants.models import INVITABLE_ROLE_CHOICES
 from tenants.selectors import NotFound, access_api_key, api_keys_for, members_of, open_invitations_for
@@ -46,7 +49,28 @@ def profile(request):
             with translation.override(form.cleaned_data["locale"]):
                 messages.success(request, _("Profile saved."))
             return redirect("web:profile")
-    return render(request, "web/profile.html", {"form": form})
+    return _profile_page(request, form=form)
+
+
+def _profile_page(request, *, form):
+    preferences = preferences_for(user=request.user)
+    notifications_form = NotificationPreferencesForm(
+        user=request.user, initial={name: getattr(preferences, name) for name in PREFERENCE_FIELDS}
+    )
+    context = {"form": form, "notifications_form": notifications_form}
+    return render(request, "web/profile.html", context)
+
+
+@login_required
+@require_POST
+def notification_preferences(request):
+    """The profile page's notification switches: an unchecked box switches its kind off."""
+    user = request.user
+    form = NotificationPreferencesForm(request.POST, user=user)
+    form.is_valid()  # check boxes only: always valid, an absent box is off
+    update_preferences(user=request.user, changes=form.cleaned_data)
+    messages.success(request, _("Notification settings saved."))
+    return redirect("web:profile")
 
 
 def _organization_page(request, *, form, secret=None, new_key=None, status=200):

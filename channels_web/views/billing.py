@@ -7,9 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -17,7 +18,14 @@ from django.views.decorators.http import require_POST
 
 from billing.models import AccountStatus, Interval, PaymentStatus
 from billing.providers import enabled_providers
-from billing.selectors import account_for, active_plans, grace_ends_at, is_operator_grant, payments_for
+from billing.selectors import (
+    account_for,
+    active_plans,
+    grace_ends_at,
+    invoice_for,
+    is_operator_grant,
+    payments_for,
+)
 from billing.services import cancel, resume, subscribe
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
@@ -165,6 +173,7 @@ def billing_page(request):
                 "payment": payment,
                 "amount": money_amount(payment.amount),
                 "status_label": PAYMENT_STATUS_WORDS.get(payment.status, payment.status),
+                "invoice": getattr(payment, "invoice", None),
             }
             for payment in payments_for(organization=organization).order_by("-created_at", "-id")[:PAYMENTS_SHOWN]
         ],
@@ -180,6 +189,25 @@ def _manager_organization(user):
     if not user.can_manage_organization:
         raise PermissionDenied
     return organization
+
+
+@login_required
+def invoice_page(request, invoice_id: int):
+    """An invoice to view and print (print CSS): owners and admins only; another organization's is 404."""
+    organization = _manager_organization(request.user)
+    invoice = invoice_for(organization=organization, invoice_id=invoice_id)
+    if invoice is None:
+        raise Http404
+    context = {
+        "invoice": invoice,
+        "amount": money_amount(invoice.amount),
+        "plan_name": invoice.plan_name_ru
+        if translation.get_language() == "ru" and invoice.plan_name_ru
+        else invoice.plan_name,
+        "seller": settings.INVOICE_SELLER,
+        "provider": invoice.payment.get_provider_display(),
+    }
+    return render(request, "web/invoice.html", context)
 
 
 @login_required

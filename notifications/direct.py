@@ -1,25 +1,28 @@
-"""Telling an organization's people what happened with its clients: through the platform's Telegram
-bot to those who linked Telegram, else by e-mail, in each person's language. Call it after commit
-(`transaction.on_commit`): it talks to Telegram or the mail server, with a timeout, and never raises."""
+"""Telling an organization's people at once what happened with its clients (a new lead, a deployment
+that cannot answer): through the platform's Telegram bot to those who linked Telegram, else by e-mail,
+in each person's language. Not recorded and not switchable (see notifications.services for the kinds
+that are). Call it after commit (`transaction.on_commit`): it talks to Telegram or the mail server,
+with a timeout, and never raises."""
 
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import translation
 
-from accounts.models import User
-from deployments import bot_api
+from botgeneric import telegram_bot_api as bot_api
 from tenants.models import Role
 
 logger = logging.getLogger(__name__)
 
 
-def owners_and(*, organization_id: int, users: list[User] | None = None) -> list[User]:
+def owners_and(*, organization_id: int, users: list | None = None) -> list:
     """The organization's active owners, plus `users` (members who opted in) who are still active members."""
     people = {
-        user.pk: user for user in User.objects.filter(organization_id=organization_id, role=Role.OWNER, is_active=True)
+        user.pk: user
+        for user in get_user_model().objects.filter(organization_id=organization_id, role=Role.OWNER, is_active=True)
     }
     for user in users or []:
         if user.is_active and user.organization_id == organization_id:
@@ -27,7 +30,7 @@ def owners_and(*, organization_id: int, users: list[User] | None = None) -> list
     return [people[pk] for pk in sorted(people)]
 
 
-def notify(*, people: list[User], render: Callable[[], tuple[str, str]]) -> int:
+def notify(*, people: list, render: Callable[[], tuple[str, str]]) -> int:
     """Send each person `render()`'s (subject, text), rendered in their language; returns how many got it."""
     delivered = 0
     for person in people:
@@ -38,7 +41,7 @@ def notify(*, people: list[User], render: Callable[[], tuple[str, str]]) -> int:
     return delivered
 
 
-def _by_telegram(person: User, text: str) -> bool:
+def _by_telegram(person, text: str) -> bool:
     if not (settings.TELEGRAM_BOT_TOKEN and person.telegram_id):
         return False
     try:
@@ -49,7 +52,7 @@ def _by_telegram(person: User, text: str) -> bool:
     return True
 
 
-def _by_email(person: User, subject: str, text: str) -> bool:
+def _by_email(person, subject: str, text: str) -> bool:
     if not person.email:
         logger.warning("user %s has neither Telegram nor e-mail; notice dropped", person.pk)
         return False

@@ -1,7 +1,9 @@
-"""The few Bot API calls a customer's own bot needs outside a conversation (getMe, setWebhook,
-deleteWebhook), synchronous and with a timeout; an adapter: it translates and decides nothing.
+"""The Bot API calls made outside a conversation, synchronous and with a timeout: a customer's own bot
+(getMe, setWebhook, deleteWebhook) and notices sent unprompted through the platform bot or a
+customer's (sendMessage). An adapter: it translates and decides nothing.
 
-The server is TELEGRAM_API_SERVER, like the platform bot's (tests point it at the fake Bot API).
+The server is TELEGRAM_API_SERVER (tests point it at the fake Bot API). The bot that answers updates
+(channels_tg, aiogram) has its own client.
 """
 
 import logging
@@ -24,6 +26,9 @@ class BotApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+    def __reduce__(self):  # picklable with both arguments (Celery keeps a task's exception)
+        return type(self), (self.status, self.description)
 
 
 @dataclass(frozen=True)
@@ -64,4 +69,9 @@ def delete_webhook(token: str) -> None:
 
 
 def send_message(token: str, *, chat_id: int, text: str) -> None:
-    _call(token, "sendMessage", {"chat_id": chat_id, "text": text[:4096]})
+    """Plain text to `chat_id` (a user's own id is their private chat with the bot), without link previews."""
+    _call(
+        token,
+        "sendMessage",
+        {"chat_id": chat_id, "text": text[:4096], "link_preview_options": {"is_disabled": True}},
+    )
