@@ -30,10 +30,12 @@ def crossed(*, before: int, after: int, limit: int | None) -> list[int]:
 def report_reservation(
     *, account, period_start: datetime, period_end: datetime, limits: dict, added: dict, after: dict
 ) -> None:
-    """Send `threshold_crossed` for each threshold a reservation of `added` crossed (usually none)."""
+    """Send `threshold_crossed` for the highest threshold of each metric a reservation of `added` crossed
+    (usually none: a call that jumps from below 80 % to 100 % reports 100 % only)."""
     for metric, limit in limits.items():
-        for percent in crossed(before=after[metric] - added[metric], after=after[metric], limit=limit):
-            _send(account, metric, percent, limit, after[metric], period_start, period_end)
+        percents = crossed(before=after[metric] - added[metric], after=after[metric], limit=limit)
+        if percents:
+            _send(account, metric, percents[-1], limit, after[metric], period_start, period_end)
 
 
 def report_used_up(*, account, metric: str, limit: int, used: int, period_start: datetime, period_end: datetime):

@@ -184,7 +184,9 @@ def test_a_used_up_quota_stops_the_clients_politely_and_tells_the_owner_once(ten
     assert fake_telegram.sent_texts(chat_id=777_002, token=SHOP_BOT_TOKEN) == [
         "Sorry, I cannot answer right now. Please try again later."
     ]
-    # The owner linked Telegram and reads Russian: one notice through the platform bot, not per client.
-    (notice,) = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
+    # The owner linked Telegram and reads Russian: one notice through the platform bot, not per client
+    # (besides the quota's own notice, also sent once).
+    quota, notice = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
+    assert quota.startswith("Квота запросов исчерпана")
     assert "не может отвечать вашим клиентам" in notice and "@shop_bot" in notice
     assert UsageEvent.objects.filter(outcome="denied", error_code="quota_exceeded", channel="telegram").count() == 2

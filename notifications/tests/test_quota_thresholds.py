@@ -122,3 +122,15 @@ def test_concurrent_calls_cross_each_threshold_exactly_once():
 
     assert results.count(True) == 10
     assert sorted(crossings) == [("requests", 80, 8), ("requests", 100, 10)]
+
+
+@pytest.mark.django_db
+def test_a_call_that_jumps_past_both_thresholds_tells_only_that_the_quota_is_used_up(
+    django_capture_on_commit_callbacks,
+):
+    owner = UserFactory(role=Role.OWNER)
+    agent = AgentFactory(with_prompt=True)
+    BillingAccountFactory(organization=owner.organization, plan=PlanFactory(agents=[agent], quota_requests=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        call(owner, agent)
+    assert [message.subject for message in mail.outbox] == ["Your requests quota is used up"]
