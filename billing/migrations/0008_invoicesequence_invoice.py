@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0006_alter_plan_channels'),
+        ('billing', '0007_plan_max_members'),
     ]
 
     operations = [
