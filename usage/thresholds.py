@@ -4,7 +4,8 @@
 the reservation's conditional UPDATE returns the counter after it, the counter before is that minus what
 the call added, so no extra query is made and, the database serializing the UPDATEs of one counter,
 exactly one call crosses each threshold of each metric per period. A call refused because the quota is
-used up reports 100 % too (a token quota is seldom met exactly). Receivers get it in the caller's
+used up reports 100 % too (a token quota is seldom met exactly). The organization's webhook endpoints hear
+it as `usage.threshold`, once per account, period, metric and threshold. Receivers get it in the caller's
 transaction, if any, and must defer network calls until commit (background.queue.enqueue_on_commit).
 """
 
@@ -12,6 +13,9 @@ import math
 from datetime import datetime
 
 from django.dispatch import Signal
+
+from webhooks.models import EventType
+from webhooks.services import emit
 
 THRESHOLD_PERCENTS = (80, 100)
 
@@ -54,4 +58,17 @@ def _send(account, metric, percent, limit, used, period_start, period_end) -> No
         used=used,
         period_start=period_start,
         period_end=period_end,
+    )
+    emit(
+        organization=account.organization_id,
+        event_type=EventType.USAGE_THRESHOLD,
+        payload={
+            "metric": metric,
+            "percent": percent,
+            "limit": limit,
+            "used": used,
+            "period_start": period_start.isoformat(),
+            "period_end": period_end.isoformat(),
+        },
+        once_key=f"usage.threshold:{account.pk}:{period_start.isoformat()}:{metric}:{percent}",
     )

@@ -38,6 +38,20 @@ class WebhookEndpoint(models.Model):
         return self.url
 
 
+class EventOnce(models.Model):
+    """The key of an event sent at most once (a usage threshold of one period), claimed by its first emit."""
+
+    organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="webhooks_event_once")]
+
+    def __str__(self):
+        return self.key
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUCCEEDED = "succeeded", _("Succeeded")

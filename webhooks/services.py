@@ -27,7 +27,7 @@ from tenants.models import Organization
 from tenants.services import record_audit
 from webhooks import signing
 from webhooks.addresses import AddressRefused, check_registration
-from webhooks.models import DeliveryStatus, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import DeliveryStatus, EventOnce, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.sending import PostResult, post
 
 logger = logging.getLogger(__name__)
@@ -189,21 +189,28 @@ def delete_endpoint(*, endpoint: WebhookEndpoint, actor) -> None:
         endpoint.delete()
 
 
-def emit(*, organization: Organization | int, event_type: str, payload: dict) -> None:
+def emit(*, organization: Organization | int, event_type: str, payload: dict, once_key: str = "") -> None:
     """Announce `event_type` to the organization's endpoints once the caller's transaction commits (at
     once outside one): a rolled-back change announces nothing. `payload` (JSON values) is the event's
-    `data`. A failure here is logged and never undoes the caller's committed change."""
+    `data`. With `once_key`, only the first event of that key is ever sent (a threshold reported by every
+    refused call). A failure here is logged and never undoes the caller's committed change."""
     if event_type not in EventType.values:
         raise ValueError(f"{event_type!r} is not a webhook event type")
     organization_id = organization if isinstance(organization, int) else organization.pk
-    created = timezone.now()
-    transaction.on_commit(
-        partial(_record_event, organization_id=organization_id, event_type=event_type, payload=payload, at=created),
-        robust=True,
+    record = partial(
+        _record_event,
+        organization_id=organization_id,
+        event_type=event_type,
+        payload=payload,
+        at=timezone.now(),
+        once_key=once_key,
     )
+    transaction.on_commit(record, robust=True)
 
 
-def _record_event(*, organization_id: int, event_type: str, payload: dict, at: datetime) -> list[WebhookDelivery]:
+def _record_event(
+    *, organization_id: int, event_type: str, payload: dict, at: datetime, once_key: str
+) -> list[WebhookDelivery]:
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True)
@@ -220,6 +227,8 @@ def _record_event(*, organization_id: int, event_type: str, payload: dict, at: d
         "data": payload,
     }
     with transaction.atomic():
+        if once_key and not EventOnce.objects.get_or_create(organization_id=organization_id, key=once_key[:200])[1]:
+            return []
         deliveries = WebhookDelivery.objects.bulk_create(
             WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, body=body, next_attempt_at=at)
             for endpoint in endpoints
