@@ -338,3 +338,22 @@ def test_the_invitation_reaches_the_mail_server_only_after_commit_with_a_working
     assert "http://" in body and f"/invitations/{token}/" in body
     joined = register(api_client, "smtp@example.com", token, django_capture_on_commit_callbacks)
     assert joined.json()["organization"]["id"] == owner.organization_id
+
+
+def test_the_mail_is_in_the_inviters_language_when_the_invitee_is_unknown(as_owner, owner, invite):
+    owner.locale = "ru"
+    owner.save()
+
+    invite("stranger@example.com")
+
+    assert "приглашает" in mail.outbox[-1].subject
+
+
+def test_an_organization_awaiting_deletion_invites_no_one(as_owner, owner):
+    Organization.objects.filter(pk=owner.organization_id).update(deletion_due_at=timezone.now() + timedelta(days=14))
+
+    response = as_owner.post("/api/v1/organization/invitations", {"email": "late@example.com"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "organization_pending_deletion"
+    assert not Invitation.objects.exists()
