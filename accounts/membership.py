@@ -34,7 +34,7 @@ from accounts.models import User
 from accounts.selectors import own_data_of
 from accounts.signals import member_joined
 from botgeneric.errors import ApiErrorCode, DomainError
-from policy.seats import can_add_member
+from policy.seats import can_add_member, can_join
 from tenants.errors import TenantErrorCode
 from tenants.models import INVITABLE_ROLES, ApiKey, AuditEvent, Invitation, InvitationStatus, Organization, Role
 from tenants.selectors import NotFound, invitation_for_token
@@ -179,6 +179,7 @@ def _usable_invitation(*, invitation_id: int) -> Invitation:
     if status != InvitationStatus.PENDING:
         code, detail = _UNUSABLE[status]
         raise DomainError(code, detail, 410)
+    can_join(organization=invitation.organization).enforce()
     return invitation
 
 

@@ -62,10 +62,7 @@ def seats_for(*, organization_id: int) -> Seats:
     )
 
 
-def can_add_member(*, organization) -> Decision:
-    """May one more person (an invitation, then the member it becomes) join? A plan without seats left
-    answers `seats_exhausted` (403) with the limit, what is used and the plans with more seats; an
-    organization without a plan has no seats to give (`no_subscription`), nor one being deleted."""
+def _closing(organization) -> Decision | None:
     if organization.pending_deletion:
         return Decision(
             False,
@@ -73,6 +70,21 @@ def can_add_member(*, organization) -> Decision:
             "The organization is scheduled for deletion; its owner can restore it first.",
             {"deletion_due_at": organization.deletion_due_at.isoformat()},
         )
+    return None
+
+
+def can_join(*, organization) -> Decision:
+    """May someone join through an invitation (whose seat it already holds)? Not while the organization
+    awaits deletion (`organization_pending_deletion`)."""
+    return _closing(organization) or Decision(True)
+
+
+def can_add_member(*, organization) -> Decision:
+    """May one more person (an invitation, then the member it becomes) join? A plan without seats left
+    answers `seats_exhausted` (403) with the limit, what is used and the plans with more seats; an
+    organization without a plan has no seats to give (`no_subscription`), nor one being deleted."""
+    if closing := _closing(organization):
+        return closing
     seats = seats_for(organization_id=organization.pk)
     if not seats.has_plan:
         return Decision(False, DenyCode.NO_SUBSCRIPTION, "The organization has no plan, so no seats to give.")

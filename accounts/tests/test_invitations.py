@@ -357,3 +357,14 @@ def test_an_organization_awaiting_deletion_invites_no_one(as_owner, owner):
     assert response.status_code == 403
     assert response.json()["code"] == "organization_pending_deletion"
     assert not Invitation.objects.exists()
+
+
+def test_no_one_joins_an_organization_awaiting_deletion(invite, owner, api_client, django_capture_on_commit_callbacks):
+    token = invite("late@example.com")
+    Organization.objects.filter(pk=owner.organization_id).update(deletion_due_at=timezone.now() + timedelta(days=14))
+
+    response = register(api_client, "late@example.com", token, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "organization_pending_deletion"
+    assert not User.objects.filter(email="late@example.com").exists()
