@@ -40,7 +40,9 @@ def _default_return_url(request) -> str:
 
 BILLING_ERRORS = {
     **ERROR_RESPONSES,
-    409: OpenApiResponse(ErrorBody, description="The subscription changed meanwhile (changed_meanwhile)"),
+    409: OpenApiResponse(
+        ErrorBody, description="The subscription changed meanwhile (changed_meanwhile, confirmation_stale)"
+    ),
     502: OpenApiResponse(ErrorBody, description="Payment provider failed"),
     503: OpenApiResponse(ErrorBody, description="The billing account is busy (billing_busy)"),
     504: OpenApiResponse(ErrorBody, description="Payment provider did not answer in time (provider_timeout)"),
@@ -53,6 +55,28 @@ class AccountView(APIView):
     @extend_schema(responses={200: s.AccountOutput, **ERROR_RESPONSES})
     def get(self, request):
         return Response(s.AccountOutput.of(account_for(organization=request.user.organization)))
+
+
+class PreviewView(APIView):
+    """What a subscribe/upgrade/downgrade or a cancellation would do, with the confirmation it needs."""
+
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
+
+    @extend_schema(request=s.PreviewInput, responses={200: s.PreviewOutput, **BILLING_ERRORS})
+    def post(self, request):
+        data = s.PreviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        confirmable = services.preview_change(
+            organization=request.user.organization,
+            actor=request.user,
+            cancel=values["action"] == "cancel",
+            immediate=values["immediate"],
+            plan=values.get("plan"),
+            provider=values.get("provider", ""),
+            currency=values["currency"],
+        )
+        return Response(s.PreviewOutput.of(confirmable))
 
 
 class SubscribeView(APIView):
@@ -69,6 +93,7 @@ class SubscribeView(APIView):
             currency=data.validated_data["currency"],
             return_url=data.validated_data["return_url"] or _default_return_url(request),
             actor=request.user,
+            confirmation=data.validated_data.get("confirmation"),
         )
         body = {
             **s.AccountOutput.of(result.account),
@@ -86,7 +111,10 @@ class CancelView(APIView):
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         account = services.cancel(
-            organization=request.user.organization, immediate=data.validated_data["immediate"], actor=request.user
+            organization=request.user.organization,
+            immediate=data.validated_data["immediate"],
+            actor=request.user,
+            confirmation=data.validated_data.get("confirmation"),
         )
         return Response(s.AccountOutput.of(account))
 
@@ -97,6 +125,17 @@ class ResumeView(APIView):
     @extend_schema(request=None, responses={200: s.AccountOutput, **BILLING_ERRORS})
     def post(self, request):
         account = services.resume(organization=request.user.organization, actor=request.user)
+        return Response(s.AccountOutput.of(account))
+
+
+class UndoDowngradeView(APIView):
+    """Take back a scheduled downgrade: the subscription renews on its current plan."""
+
+    permission_classes = [IsAuthenticated, BillingScope, CanManageBilling]
+
+    @extend_schema(request=None, responses={200: s.AccountOutput, **BILLING_ERRORS})
+    def post(self, request):
+        account = services.undo_downgrade(organization=request.user.organization, actor=request.user)
         return Response(s.AccountOutput.of(account))
 
 

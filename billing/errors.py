@@ -16,6 +16,11 @@ class BillingErrorCode(ErrorCode):
     PLAN_NOT_PRICED = "plan_not_priced", "The plan has no price"
     BUSY = "billing_busy", "The billing account is busy; try again in a moment"
     CHANGED_MEANWHILE = "changed_meanwhile", "The subscription changed meanwhile; try again"
+    NO_DOWNGRADE_SCHEDULED = "no_downgrade_scheduled", "No downgrade is scheduled"
+    # The confirmation a preview gives and a change must carry.
+    CONFIRMATION_REQUIRED = "confirmation_required", "Preview the change first and send its confirmation"
+    CONFIRMATION_INVALID = "confirmation_invalid", "The confirmation is not valid for this change"
+    CONFIRMATION_STALE = "confirmation_stale", "The preview no longer matches; preview the change again"
     # The payment providers and their webhooks.
     PROVIDER_ERROR = "provider_error", "The payment provider failed; nothing changed"
     PROVIDER_TIMEOUT = "provider_timeout", "The payment provider did not answer in time; nothing changed"

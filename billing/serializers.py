@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from billing.models import AccountStatus, PaymentProvider, PaymentStatus, WebhookOutcome
 from billing.selectors import customer_facing_actor
+from billing.services.preview import BillingChange, PreviewNote
+from botgeneric.channels import CUSTOMER_CHANNELS
 
 
 class PlanRef(serializers.Serializer):
@@ -44,11 +46,15 @@ class AccountOutput(serializers.Serializer):
         return cls(account).data
 
 
+CONFIRMATION_HELP = "The `confirmation` from POST billing/preview with the same body."
+
+
 class SubscribeInput(serializers.Serializer):
     plan = serializers.SlugField(max_length=40)
     provider = serializers.ChoiceField(choices=PaymentProvider.choices)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_null=True, default=None)
     return_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    confirmation = serializers.CharField(max_length=4000, required=False, allow_blank=True, help_text=CONFIRMATION_HELP)
 
 
 class SubscribeOutput(AccountOutput):
@@ -58,6 +64,97 @@ class SubscribeOutput(AccountOutput):
 
 class CancelInput(serializers.Serializer):
     immediate = serializers.BooleanField(default=False)
+    confirmation = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, help_text=CONFIRMATION_HELP + " Required when immediate."
+    )
+
+
+class PreviewInput(serializers.Serializer):
+    """The body of the change to preview: billing/subscribe's (action subscribe, the default when a plan
+    is given) or billing/cancel's (action cancel)."""
+
+    action = serializers.ChoiceField(choices=["subscribe", "cancel"], required=False)
+    plan = serializers.SlugField(max_length=40, required=False)
+    provider = serializers.ChoiceField(choices=PaymentProvider.choices, required=False)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_null=True, default=None)
+    return_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    immediate = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        data["action"] = data.get("action") or ("subscribe" if "plan" in data else "cancel")
+        if data["action"] == "subscribe":
+            missing = {name: ["This field is required."] for name in ("plan", "provider") if name not in data}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return data
+
+
+class AgentRef(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class QuotaDropOutput(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=["requests", "tokens_input", "tokens_output"])
+    current = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
+    new = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
+
+
+class LostOutput(serializers.Serializer):
+    days = serializers.IntegerField(help_text="Whole paid (or trial) days that end unused.")
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Their unused paid value.")
+    currency = serializers.CharField(allow_blank=True)
+    agents = AgentRef(many=True)
+    features = serializers.ListField(child=serializers.CharField())
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=CUSTOMER_CHANNELS))
+    quotas = QuotaDropOutput(many=True)
+
+
+class PreviewOutput(serializers.Serializer):
+    """What the change would do; send `confirmation` with the change before `confirmation_expires_at`."""
+
+    change = serializers.ChoiceField(choices=BillingChange.choices)
+    plan = PlanRef(allow_null=True)
+    current_plan = PlanRef(allow_null=True)
+    provider = serializers.CharField(allow_blank=True)
+    currency = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="One period of the plan.")
+    credit = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Unused paid time credited.")
+    amount_due = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Charged now.")
+    starts_at = serializers.DateTimeField(allow_null=True, help_text="When the new terms begin (cancel_now: ends).")
+    period_end = serializers.DateTimeField(allow_null=True, help_text="End of the period bought (or of access).")
+    trial_days_kept = serializers.IntegerField()
+    lost = LostOutput()
+    notes = serializers.ListField(child=serializers.ChoiceField(choices=PreviewNote.choices))
+    confirmation = serializers.CharField()
+    confirmation_expires_at = serializers.DateTimeField()
+
+    @classmethod
+    def of(cls, confirmable) -> dict:
+        preview = confirmable.preview
+        return cls(
+            {
+                **{name: getattr(preview, name) for name in cls.PREVIEW_FIELDS},
+                "confirmation": confirmable.confirmation,
+                "confirmation_expires_at": confirmable.expires_at,
+            }
+        ).data
+
+    PREVIEW_FIELDS = (
+        "change",
+        "plan",
+        "current_plan",
+        "provider",
+        "currency",
+        "price",
+        "credit",
+        "amount_due",
+        "starts_at",
+        "period_end",
+        "trial_days_kept",
+        "lost",
+        "notes",
+    )
 
 
 class PaymentInput(serializers.Serializer):

@@ -333,6 +333,7 @@ _SIGN_IN_AGAIN = gettext_lazy("Sorry, your sign-in did not work. Please sign in 
 _PAYMENTS_OFF = gettext_lazy("Payments are not available right now. Please try again later.")
 _PAYMENT_FAILED = gettext_lazy("The payment service failed. Nothing was charged; please try again later.")
 _BUSY = gettext_lazy("Your subscription is being changed right now. Please try again in a moment.")
+_CHOOSE_AGAIN = gettext_lazy("Please choose the plan again with /subscribe and confirm it.")
 
 ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     DenyCode.USER_INACTIVE: gettext_lazy("Your account is deactivated. Please contact support."),
@@ -399,6 +400,12 @@ ERROR_TEXTS: dict[ErrorCode, Promise | Callable[[DomainError], str]] = {
     BillingErrorCode.PLAN_NOT_PRICED: gettext_lazy("This plan cannot be bought. Choose another one with /subscribe."),
     BillingErrorCode.BUSY: _BUSY,
     BillingErrorCode.CHANGED_MEANWHILE: _BUSY,
+    BillingErrorCode.NO_DOWNGRADE_SCHEDULED: gettext_lazy("No plan change is scheduled; there is nothing to undo."),
+    BillingErrorCode.CONFIRMATION_REQUIRED: _CHOOSE_AGAIN,
+    BillingErrorCode.CONFIRMATION_INVALID: _CHOOSE_AGAIN,
+    BillingErrorCode.CONFIRMATION_STALE: gettext_lazy(
+        "Your subscription or the prices changed since you saw them. Please choose the plan again with /subscribe."
+    ),
     BillingErrorCode.PROVIDER_ERROR: _PAYMENT_FAILED,
     BillingErrorCode.PROVIDER_TIMEOUT: gettext_lazy(
         "The payment service did not answer in time. Nothing was charged; please try again."

@@ -197,6 +197,18 @@ ERROR_TEXTS: dict[ErrorCode, Callable[[DomainError], ErrorMessage]] = {
     BillingErrorCode.PLAN_NOT_PRICED: _say(gettext_lazy("This plan cannot be bought. Choose another one.")),
     BillingErrorCode.BUSY: _say(_BUSY),
     BillingErrorCode.CHANGED_MEANWHILE: _say(_BUSY),
+    BillingErrorCode.NO_DOWNGRADE_SCHEDULED: _say(
+        gettext_lazy("No plan change is scheduled; there is nothing to undo.")
+    ),
+    BillingErrorCode.CONFIRMATION_REQUIRED: _say(
+        gettext_lazy("Please review the change and confirm it on the confirmation page.")
+    ),
+    BillingErrorCode.CONFIRMATION_INVALID: _say(
+        gettext_lazy("This confirmation does not belong to this change. Please choose the plan again.")
+    ),
+    BillingErrorCode.CONFIRMATION_STALE: _say(
+        gettext_lazy("Your subscription or the prices changed since you reviewed the change. Please review it again.")
+    ),
     BillingErrorCode.PROVIDER_ERROR: _say(_PAYMENT_FAILED),
     BillingErrorCode.PROVIDER_TIMEOUT: _say(
         gettext_lazy("The payment service did not answer in time. Nothing was charged; please try again.")

@@ -135,15 +135,16 @@ class YooKassaBackend(PaymentBackend):
             raise _failure("payment create", exc) from None
 
     def start_checkout(self, *, account, plan, price, payment, return_url) -> Checkout:
+        """Charge what our pending `payment` says: the price, or less a previewed upgrade credit."""
         params = {
-            "amount": {"value": f"{price.amount:.2f}", "currency": price.currency},
+            "amount": {"value": f"{payment.amount:.2f}", "currency": payment.currency},
             "capture": True,
             "confirmation": {"type": "redirect", "return_url": return_url},
             "save_payment_method": True,
             "description": f"{plan.name} · {account.organization.name}"[:128],
             "metadata": {"account_id": str(account.pk), "plan": plan.code, "payment_id": str(payment.pk)},
         }
-        receipt = self._receipt(account, plan, price.amount, price.currency)
+        receipt = self._receipt(account, plan, payment.amount, payment.currency)
         if receipt:
             params["receipt"] = receipt
         remote = self._create(params, f"checkout-{payment.pk}")

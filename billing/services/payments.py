@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from billing.services.accounts import (
     start_period,
 )
 from billing.services.invoices import issue_invoice
+from billing.services.preview import keeps_trial
 from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import stop_replaced_subscription
 from tenants.models import Organization
@@ -70,13 +72,17 @@ def is_placeholder(external_id: str) -> bool:
     return external_id.startswith(PLACEHOLDER_PREFIXES)
 
 
-def checkout_intent(account: BillingAccount, *, plan: Plan, price: PlanPrice, provider: str) -> Payment:
-    """The pending Payment a checkout starts from, written (and committed) before the provider is called."""
+def checkout_intent(
+    account: BillingAccount, *, plan: Plan, price: PlanPrice, provider: str, amount: Decimal | None = None
+) -> Payment:
+    """The pending Payment a checkout starts from, written (and committed) before the provider is called.
+
+    `amount` is what the customer is charged (the price less a previewed credit; default the price)."""
     return Payment.objects.create(
         account=account,
         provider=provider,
         external_id=f"{CHECKOUT_PREFIX}{uuid.uuid4().hex}",
-        amount=price.amount,
+        amount=price.amount if amount is None else amount,
         currency=price.currency,
         status=PaymentStatus.PENDING,
         plan=plan,
@@ -120,7 +126,8 @@ def apply_succeeded_payment(
     """Mark `payment` succeeded and give the account its paid period. False if it already was.
 
     Call inside the caller's transaction. Locks the account first, then the payment (the order
-    every billing writer uses). Paying for the current plan ahead of time extends the period;
+    every billing writer uses). Paying for the current plan ahead of time extends the period; paying
+    during a running trial keeps its remaining days (the paid period starts at the trial's end);
     anything else (new plan, lapsed account) starts the period now, unless the provider states it.
     """
     account = lock_account_by_pk(payment.account_id)
@@ -135,6 +142,8 @@ def apply_succeeded_payment(
     if period_start is None:
         if was_current and same_plan and account.status == AccountStatus.ACTIVE:
             period_start = account.current_period_end
+        elif keeps_trial(account, provider=payment.provider, now=now):
+            period_start = account.trial_end
         else:
             period_start = now
     end = period_end or add_interval(period_start, plan.interval)
@@ -152,7 +161,7 @@ def apply_succeeded_payment(
     elif was_current and account.status == AccountStatus.ACTIVE:
         action, start = "subscription.upgraded", period_start
     else:
-        action, start = "subscription.activated", period_start
+        action, start = "subscription.activated", min(period_start, now)
     stop_replaced_subscription(account, provider=payment.provider)
     start_period(account, plan=plan, start=start, end=end, provider=payment.provider, currency=payment.currency)
     if payment_method_id:

@@ -143,6 +143,7 @@ def sync_provider_state(
             account.past_due_since = None
         if status == AccountStatus.CANCELED:
             account.cancel_at_period_end = False
+            account.scheduled_plan = None
     after = snapshot(account)
     if after == before and not (customer_id or subscription_id):
         return False

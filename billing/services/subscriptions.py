@@ -3,14 +3,14 @@
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 
 from billing.errors import BillingError, BillingErrorCode
-from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan, PlanPrice
+from billing.models import AccountStatus, BillingAccount, Payment, PaymentProvider, PaymentStatus, Plan
 from billing.periods import add_interval
 from billing.providers import get_backend
 from billing.selectors import is_operator_grant
@@ -24,9 +24,15 @@ from billing.services.accounts import (
     snapshot,
     start_period,
 )
+from billing.services.confirmation import (
+    cancellation_request,
+    check_confirmation,
+    subscription_request,
+)
 from billing.services.invoices import issue_invoice
 from billing.services.payments import announce_payment, checkout_intent, complete_checkout
-from billing.services.pricing import check_provider, is_downgrade, resolve_plan, resolve_price
+from billing.services.preview import BillingChange, Preview, plan_change, preview_cancellation, preview_subscription
+from billing.services.pricing import check_provider, resolve_plan, resolve_price
 from billing.services.provider_sync import (
     cancel_at_provider,
     must_schedule_at_provider,
@@ -48,18 +54,21 @@ class SubscribeResult:
     payment: Payment | None = None
 
 
-def manual_payment(account: BillingAccount, *, plan: Plan, price: PlanPrice | None) -> Payment:
-    """A record of a manual activation so that history and revenue show it (amount 0 for free plans); a
-    paid one has its invoice."""
+def manual_payment(
+    account: BillingAccount, *, plan: Plan, amount: Decimal, paid_from: datetime | None = None
+) -> Payment:
+    """A record of a manual activation or renewal so that history and revenue show it (amount 0 for free
+    plans); a paid one has its invoice. It covers the account's period from `paid_from` (default: its
+    start; a kept trial is not paid)."""
     payment = Payment.objects.create(
         account=account,
         provider=PaymentProvider.MANUAL,
         external_id=f"manual-{uuid.uuid4().hex}",
-        amount=price.amount if price else Decimal("0"),
-        currency=price.currency if price else account.currency,
+        amount=amount,
+        currency=account.currency,
         status=PaymentStatus.SUCCEEDED,
         plan=plan,
-        period_start=account.current_period_start,
+        period_start=paid_from or account.current_period_start,
         period_end=account.current_period_end,
     )
     announce_payment(payment, organization_id=account.organization_id, plan=plan)
@@ -105,14 +114,17 @@ def subscribe(
     currency: str | None = None,
     actor,
     return_url: str = "",
+    confirmation: str | None = None,
 ) -> SubscribeResult:
-    """Start, upgrade or downgrade a subscription; `actor` must be the organization's owner or admin.
+    """Start, upgrade or downgrade a subscription; `actor` must be the organization's owner or admin,
+    and a customer's change must carry the `confirmation` of its preview (system code, actor None,
+    needs none).
 
     `manual` activates at once; paying providers return a checkout URL and the account changes
-    only when their verified webhook says it was paid. An upgrade (or a trial, expired or
-    canceled account subscribing) starts a new period now; a downgrade is scheduled for the end
-    of the current period. Provider calls (the checkout, a downgrade set at Paddle) run between two
-    short transactions, never inside one.
+    only when their verified webhook says it was paid. An upgrade (or a lapsed account subscribing)
+    starts a new period now, a trial's remaining days are kept, and unused paid time is credited as
+    the preview says; a downgrade is scheduled for the end of the current period. Provider calls (the
+    checkout, a plan change set at Paddle) run between two short transactions, never inside one.
     """
     check_can_manage(actor=actor, organization=organization)
     plan = resolve_plan(plan)
@@ -122,76 +134,114 @@ def subscribe(
         account = lock_account(organization)
         price = resolve_price(plan=plan, provider=provider, currency=currency, account=account)
         currency = price.currency if price else account.currency
-        change = _plan_change(account, plan=plan, currency=currency)
+        preview = preview_subscription(account, plan=plan, provider=provider, price=price, now=timezone.now())
+        if actor is not None:
+            request = subscription_request(plan_code=plan.code, provider=provider)
+            check_confirmation(confirmation, preview=preview, request=request)
+        change = preview.change
         if change in SCHEDULE_CHANGES:
             if not must_schedule_at_provider(account):
                 return SubscribeResult(_schedule(account, plan=plan, change=change, actor=actor))
             scheduled_at = (account.provider, account.provider_subscription_id)
         elif not backend.needs_checkout:
-            return _activate_manually(account, plan=plan, price=price, currency=currency, actor=actor)
+            return _activate_manually(account, plan=plan, preview=preview, actor=actor)
         else:
-            payment = checkout_intent(account, plan=plan, price=price, provider=provider)
+            payment = checkout_intent(account, plan=plan, price=price, provider=provider, amount=preview.amount_due)
     if change not in SCHEDULE_CHANGES:
         payment = complete_checkout(payment, account=account, plan=plan, price=price, return_url=return_url)
         return SubscribeResult(account, checkout_url=payment.confirmation_url, payment=payment)
     schedule_at_provider(provider=scheduled_at[0], subscription_id=scheduled_at[1], plan=plan, currency=currency)
     with billing_transaction():
         account = lock_account(organization)
-        if (account.provider, account.provider_subscription_id) != scheduled_at or _plan_change(
-            account, plan=plan, currency=currency
+        if (account.provider, account.provider_subscription_id) != scheduled_at or plan_change(
+            account, plan=plan, currency=currency, now=timezone.now()
         ) != change:
-            logger.warning("account %s changed while a plan change was set at %s", account.pk, scheduled_at[0])
-            raise BillingError(
-                BillingErrorCode.CHANGED_MEANWHILE, "The subscription changed meanwhile; please try again.", "plan", 409
-            )
+            _changed_meanwhile(account, scheduled_at[0])
         return SubscribeResult(_schedule(account, plan=plan, change=change, actor=actor))
 
 
-SCHEDULE_DOWNGRADE = "subscription.downgrade_scheduled"
-CANCEL_DOWNGRADE = "subscription.downgrade_canceled"
-SCHEDULE_CHANGES = (SCHEDULE_DOWNGRADE, CANCEL_DOWNGRADE)
+SCHEDULE_CHANGES = {
+    BillingChange.DOWNGRADE: "subscription.downgrade_scheduled",
+    BillingChange.UNDO_DOWNGRADE: "subscription.downgrade_canceled",
+}
 
 
-def _plan_change(account: BillingAccount, *, plan: Plan, currency: str) -> str:
-    """What subscribing to `plan` does to the account now: one of SCHEDULE_CHANGES, or "start"
-    (a new period now: a first subscription, an upgrade, a lapsed account)."""
-    if is_current(account, timezone.now()) and account.status == AccountStatus.ACTIVE:
-        if account.plan_id == plan.pk:
-            if account.scheduled_plan_id is None:
-                raise BillingError(BillingErrorCode.ALREADY_SUBSCRIBED, f"Already on {plan.code}.", "plan")
-            return CANCEL_DOWNGRADE
-        if is_downgrade(account.plan, plan, currency):
-            return SCHEDULE_DOWNGRADE
-    return "start"
+def _changed_meanwhile(account: BillingAccount, provider: str):
+    logger.warning("account %s changed while a plan change was set at %s", account.pk, provider)
+    raise BillingError(
+        BillingErrorCode.CHANGED_MEANWHILE, "The subscription changed meanwhile; please try again.", "plan", 409
+    )
 
 
 def _schedule(account: BillingAccount, *, plan: Plan, change: str, actor) -> BillingAccount:
     before = snapshot(account)
-    account.scheduled_plan = plan if change == SCHEDULE_DOWNGRADE else None
+    account.scheduled_plan = plan if change == BillingChange.DOWNGRADE else None
     account.save(update_fields=["scheduled_plan", "updated_at"])
-    audit(account, change, before, actor=actor)
+    audit(account, SCHEDULE_CHANGES[change], before, actor=actor)
     return account
 
 
-def _activate_manually(
-    account: BillingAccount, *, plan: Plan, price: PlanPrice | None, currency: str, actor
-) -> SubscribeResult:
+def undo_downgrade(*, organization: Organization, actor) -> BillingAccount:
+    """Take back a scheduled downgrade: the account renews on its current plan (set at a self-renewing
+    provider too, outside any transaction). `actor` must be the owner or an admin; nothing is charged."""
+    check_can_manage(actor=actor, organization=organization)
+    with billing_transaction():
+        account = _with_downgrade(organization)
+        if not must_schedule_at_provider(account):
+            return _schedule(account, plan=account.plan, change=BillingChange.UNDO_DOWNGRADE, actor=actor)
+        asked = _renewal_terms(account)
+    schedule_at_provider(
+        provider=account.provider,
+        subscription_id=account.provider_subscription_id,
+        plan=account.plan,
+        currency=account.currency,
+    )
+    with billing_transaction():
+        account = _with_downgrade(organization)
+        if _renewal_terms(account) != asked:
+            _changed_meanwhile(account, account.provider)
+        return _schedule(account, plan=account.plan, change=BillingChange.UNDO_DOWNGRADE, actor=actor)
+
+
+def _with_downgrade(organization: Organization) -> BillingAccount:
+    account = lock_account(organization, create=False)
+    if account is None or account.scheduled_plan_id is None:
+        raise BillingError(BillingErrorCode.NO_DOWNGRADE_SCHEDULED, "No downgrade is scheduled.")
+    return account
+
+
+def _activate_manually(account: BillingAccount, *, plan: Plan, preview: Preview, actor) -> SubscribeResult:
+    """Apply the previewed subscription at once: a kept trial joins the paid period (which starts at
+    the trial's end), and the payment records what was charged (the price less the credit)."""
     before = snapshot(account)
     now = timezone.now()
-    upgrading = is_current(account, now) and account.status == AccountStatus.ACTIVE
     stop_replaced_subscription(account, provider=PaymentProvider.MANUAL)
-    start_period(account, plan=plan, start=now, provider=PaymentProvider.MANUAL, currency=currency)
-    payment = manual_payment(account, plan=plan, price=price)
+    start_period(
+        account,
+        plan=plan,
+        start=min(now, preview.starts_at),
+        end=add_interval(preview.starts_at, plan.interval),
+        provider=PaymentProvider.MANUAL,
+        currency=preview.currency,
+    )
+    payment = manual_payment(account, plan=plan, amount=preview.amount_due, paid_from=preview.starts_at)
+    upgrading = preview.change == BillingChange.UPGRADE
     audit(account, "subscription.upgraded" if upgrading else "subscription.activated", before, actor=actor)
     return SubscribeResult(account, payment=payment)
 
 
-def cancel(*, organization: Organization, immediate: bool = False, actor) -> BillingAccount:
+def cancel(
+    *, organization: Organization, immediate: bool = False, actor, confirmation: str | None = None
+) -> BillingAccount:
     """Cancel at the end of the period (default) or now; the provider stops charging either way.
 
-    `actor` must be the organization's owner or admin."""
+    `actor` must be the organization's owner or admin; a customer cancelling now must carry the
+    `confirmation` of its preview (what is lost). A scheduled downgrade stays, so resuming keeps it."""
     check_can_manage(actor=actor, organization=organization)
-    return _cancel(organization=organization, immediate=immediate, actor=actor, actor_label="")
+    request = cancellation_request(immediate=True) if actor is not None and immediate else None
+    return _cancel(
+        organization=organization, immediate=immediate, actor=actor, actor_label="", confirm=(request, confirmation)
+    )
 
 
 def cancel_by_operator(*, organization: Organization, actor) -> BillingAccount:
@@ -206,10 +256,16 @@ def _cancellable(organization: Organization) -> BillingAccount:
     return account
 
 
-def _cancel(*, organization: Organization, immediate: bool, actor, actor_label: str) -> BillingAccount:
+def _cancel(
+    *, organization: Organization, immediate: bool, actor, actor_label: str, confirm: tuple = (None, None)
+) -> BillingAccount:
     """Check, tell the provider (outside any transaction; its refusal changes nothing), then apply."""
+    request, confirmation = confirm
     with billing_transaction():
         account = _cancellable(organization)
+        if request is not None:
+            preview = preview_cancellation(account, immediate=True, now=timezone.now())
+            check_confirmation(confirmation, preview=preview, request=request)
         immediate = immediate or account.status == AccountStatus.PAST_DUE
         if not immediate and account.cancel_at_period_end:
             return account
@@ -228,8 +284,7 @@ def _cancel(*, organization: Organization, immediate: bool, actor, actor_label: 
             audit(account, "subscription.canceled", before, actor=actor, actor_label=actor_label)
         elif not account.cancel_at_period_end:
             account.cancel_at_period_end = True
-            account.scheduled_plan = None
-            account.save(update_fields=["cancel_at_period_end", "scheduled_plan", "updated_at"])
+            account.save(update_fields=["cancel_at_period_end", "updated_at"])
             audit(account, "subscription.cancel_scheduled", before, actor=actor, actor_label=actor_label)
     return account
 
@@ -248,9 +303,9 @@ def resume(*, organization: Organization, actor) -> BillingAccount:
     """Undo a cancel-at-period-end before the period ends; `actor` must be the owner or an admin.
 
     The provider is told what our account shows: at Paddle the cancellation is removed and the
-    subscription renews at the price of the plan we renew on (a downgrade set there before the
-    cancellation was taken back with it). If the account changed while the provider was asked,
-    nothing is resumed (409 changed_meanwhile)."""
+    subscription renews at the price of the plan we renew on — a downgrade scheduled before the
+    cancellation is kept. If the account changed while the provider was asked, nothing is resumed
+    (409 changed_meanwhile)."""
     check_can_manage(actor=actor, organization=organization)
     with billing_transaction():
         account = _resumable(organization)

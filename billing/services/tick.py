@@ -4,6 +4,7 @@ renewals during the grace period, and ask a self-renewing provider about renewal
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -180,7 +181,7 @@ def _renew(account: BillingAccount, now: datetime, before: dict) -> str | Renewa
         # a plan without a price is neither, so it ends.
         if plan_is_free(plan) or (PaymentProvider.MANUAL in enabled_providers() and price is not None):
             start_period(account, plan=plan, start=start, end=end, provider=PaymentProvider.MANUAL)
-            manual_payment(account, plan=plan, price=price)
+            manual_payment(account, plan=plan, amount=price.amount if price else Decimal("0"))
             audit(account, "subscription.renewed", before, actor_label=TICK_ACTOR)
             return "renewed"
         return _end(account, AccountStatus.EXPIRED, before)

@@ -8,6 +8,7 @@ from accounts.tests.factories import UserFactory
 from billing import services
 from billing.models import AccountStatus, BillingAccount
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmed
 from tenants.models import Role
 from tenants.tests.factories import OrganizationFactory
 
@@ -38,7 +39,7 @@ def test_account_shows_plan_status_and_period(auth_client, monthly):
 
 
 def test_owner_subscribes_with_manual_provider(auth_client, monthly):
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "active" and body["checkout_url"] is None
@@ -64,7 +65,7 @@ def test_member_may_not_subscribe_or_cancel(monthly):
     ],
 )
 def test_subscribe_validation_errors_name_the_field(auth_client, monthly, data, code, field):
-    response = auth_client.post("/api/v1/billing/subscribe", data, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", data)
     assert response.status_code == 400
     assert response.json()["code"] == code
     assert field in response.json()["fields"]
@@ -72,14 +73,14 @@ def test_subscribe_validation_errors_name_the_field(auth_client, monthly, data, 
 
 def test_manual_paid_plan_is_refused_when_manual_payments_are_off(auth_client, monthly, settings):
     settings.BILLING_MANUAL_ENABLED = False
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"})
     assert response.status_code == 400
     assert response.json()["code"] == "provider_disabled"
 
 
 def test_cancel_then_resume_through_the_api(auth_client, monthly):
     BillingAccountFactory(organization=auth_client.user.organization, plan=monthly)
-    canceled = auth_client.post("/api/v1/billing/cancel", {}, format="json")
+    canceled = confirmed(auth_client, "/api/v1/billing/cancel", {})
     assert canceled.status_code == 200
     assert canceled.json()["cancel_at_period_end"] is True
     resumed = auth_client.post("/api/v1/billing/resume", format="json")
@@ -89,12 +90,12 @@ def test_cancel_then_resume_through_the_api(auth_client, monthly):
 
 def test_cancel_immediately_through_the_api(auth_client, monthly):
     BillingAccountFactory(organization=auth_client.user.organization, plan=monthly)
-    response = auth_client.post("/api/v1/billing/cancel", {"immediate": True}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/cancel", {"immediate": True})
     assert response.json()["status"] == AccountStatus.CANCELED
 
 
 def test_cancel_without_subscription_answers_400(auth_client):
-    response = auth_client.post("/api/v1/billing/cancel", {}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/cancel", {})
     assert response.status_code == 400
     assert response.json()["code"] == "not_subscribed"
 

@@ -9,6 +9,7 @@ from accounts.tests.factories import UserFactory
 from billing import services
 from billing.models import AccountStatus, BillingAccount
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmation_for
 from tenants.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,8 @@ def test_the_billing_service_refuses_the_owner_of_another_organization(account, 
 def test_an_admin_of_the_organization_may_cancel(account):
     admin = UserFactory(organization=account.organization, role=Role.ADMIN)
 
-    services.cancel(organization=account.organization, immediate=True, actor=admin)
+    token = confirmation_for(organization=account.organization, actor=admin, cancel=True, immediate=True)
+    services.cancel(organization=account.organization, immediate=True, actor=admin, confirmation=token)
 
     account.refresh_from_db()
     assert account.status == AccountStatus.CANCELED

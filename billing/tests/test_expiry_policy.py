@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from agents.tests.factories import AgentFactory
 from billing.models import BillingAccount
+from billing.tests.confirming import confirmed
 from billing.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_expired_subscription_is_denied_with_subscription_inactive(auth_client, settings):
     agent = AgentFactory(with_prompt=True)
     PlanFactory(code="pro", agents=[agent])
-    subscribed = auth_client.post("/api/v1/billing/subscribe", {"plan": "pro", "provider": "manual"}, format="json")
+    subscribed = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "pro", "provider": "manual"})
     assert subscribed.json()["status"] == "active"
     url = f"/api/v1/agents/{agent.pk}/invoke"
     assert auth_client.post(url, {"input": "Hello"}, format="json").status_code == 200
@@ -36,7 +37,7 @@ def test_past_due_account_keeps_access_until_the_grace_period_ends(auth_client, 
     settings.BILLING_GRACE_DAYS = 3
     agent = AgentFactory(with_prompt=True)
     monthly.agents.add(agent)
-    auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+    confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"})
     BillingAccount.objects.update(provider="yookassa", current_period_end=timezone.now() - timedelta(seconds=1))
     call_command("billing_tick")
     assert auth_client.get("/api/v1/billing/account").json()["status"] == "past_due"

@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from billing.models import AccountStatus, BillingAccount, Payment
 from billing.tests.account_factories import BillingAccountFactory, make_plan
+from billing.tests.confirming import confirmed
 
 pytestmark = pytest.mark.django_db
 
 
 def subscribe(client, plan_code):
-    return client.post("/api/v1/billing/subscribe", {"plan": plan_code, "provider": "manual"}, format="json")
+    return confirmed(client, "/api/v1/billing/subscribe", {"plan": plan_code, "provider": "manual"})
 
 
 @pytest.mark.parametrize("manual_enabled", [True, False])

@@ -12,6 +12,7 @@ from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus
 from billing.periods import add_interval
 from billing.services import BillingError
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmation_for
 from tenants.models import AuditEvent
 from tenants.tests.factories import OrganizationFactory
 
@@ -67,15 +68,21 @@ def test_registration_without_seeded_trial_plan_creates_account_with_status_none
     assert "trial plan" in caplog.text
 
 
-def test_manual_subscribe_from_trial_activates_now_and_records_payment(monthly):
+def test_manual_subscribe_from_trial_activates_now_keeps_the_trial_days_and_records_payment(monthly):
     organization = OrganizationFactory()
-    services.start_trial(organization=organization, actor=None)
+    trial_end = services.start_trial(organization=organization, actor=None).trial_end
     result = services.subscribe(organization=organization, plan="monthly", provider="manual", actor=None)
     account = result.account
     assert result.checkout_url is None
     assert account.status == AccountStatus.ACTIVE
-    assert account.current_period_end == add_interval(account.current_period_start, "month")
-    assert Payment.objects.get(account=account).status == PaymentStatus.SUCCEEDED
+    assert account.current_period_start <= timezone.now()
+    assert account.current_period_end == add_interval(trial_end, "month")
+    payment = Payment.objects.get(account=account)
+    assert (payment.status, payment.period_start, payment.period_end) == (
+        PaymentStatus.SUCCEEDED,
+        trial_end,
+        account.current_period_end,
+    )
     [row] = audit_rows(organization, "subscription.activated")
     assert row.before["status"] == "trialing" and row.after["status"] == "active"
 
@@ -140,7 +147,8 @@ def test_cancel_at_period_end_keeps_access_until_then(monthly):
 def test_cancel_immediately_ends_the_period_now(monthly):
     account = BillingAccountFactory(plan=monthly)
     user = UserFactory(organization=account.organization)
-    services.cancel(organization=account.organization, immediate=True, actor=user)
+    token = confirmation_for(organization=account.organization, actor=user, cancel=True, immediate=True)
+    services.cancel(organization=account.organization, immediate=True, actor=user, confirmation=token)
     account.refresh_from_db()
     assert account.status == AccountStatus.CANCELED
     assert account.current_period_end <= timezone.now()

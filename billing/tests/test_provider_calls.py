@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import UserFactory
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, WebhookEvent, WebhookOutcome
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmed
 from billing.tests.test_webhooks_yookassa import notify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,7 +72,7 @@ def test_paddle_checkout_runs_outside_any_transaction(owner, fake_paddle, monthl
     fake_paddle.prices["pri_monthly_USD"] = ("1999", "USD")
     fake_paddle.before_answer = sessions_seen.look
 
-    response = client_for(owner).post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
+    response = confirmed(client_for(owner), "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
 
     assert response.status_code == 200, response.content
     sessions_seen.assert_outside_transactions(1)
@@ -82,7 +83,7 @@ def test_yookassa_subscribe_and_payment_run_outside_any_transaction(owner, fake_
     fake_yookassa.before_answer = sessions_seen.look
     client = client_for(owner)
 
-    subscribed = client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "yookassa"})
+    subscribed = confirmed(client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "yookassa"})
     paid = client.post("/api/v1/billing/payment", {"plan": "monthly", "provider": "yookassa"})
 
     assert (subscribed.status_code, paid.status_code) == (200, 201)
@@ -145,13 +146,13 @@ def test_paddle_cancel_and_downgrade_run_outside_any_transaction(owner, fake_pad
     fake_paddle.before_answer = sessions_seen.look
     client = client_for(owner)
 
-    downgraded = client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
-    canceled = client.post("/api/v1/billing/cancel", {"immediate": False})
+    downgraded = confirmed(client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
+    canceled = confirmed(client, "/api/v1/billing/cancel", {"immediate": False})
 
     assert (downgraded.status_code, canceled.status_code) == (200, 200)
     sessions_seen.assert_outside_transactions(2)
     account = BillingAccount.objects.get(organization=owner.organization)
-    assert (account.scheduled_plan, account.cancel_at_period_end) == (None, True)
+    assert (account.scheduled_plan, account.cancel_at_period_end) == (monthly, True)
 
 
 @pytest.mark.parametrize("provider", ["paddle", "yookassa"])
@@ -164,7 +165,7 @@ def test_a_hung_provider_gives_a_timeout_error_not_a_hang(
     fake.hang_seconds = 10
 
     started = time.monotonic()
-    response = client_for(owner).post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": provider})
+    response = confirmed(client_for(owner), "/api/v1/billing/subscribe", {"plan": "monthly", "provider": provider})
 
     assert time.monotonic() - started < 5
     assert response.status_code == 504
@@ -197,7 +198,7 @@ def test_a_cancel_is_not_blocked_while_the_provider_hangs_on_a_checkout(owner, f
     def checkout():
         try:
             checkout_answers.append(
-                client_for(owner).post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
+                confirmed(client_for(owner), "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
             )
         finally:
             connection.close()
@@ -207,7 +208,7 @@ def test_a_cancel_is_not_blocked_while_the_provider_hangs_on_a_checkout(owner, f
     assert checkout_reached_paddle.wait(5)
     fake_paddle.before_answer = None
     started = time.monotonic()
-    canceled = client_for(owner).post("/api/v1/billing/cancel", {"immediate": True})
+    canceled = confirmed(client_for(owner), "/api/v1/billing/cancel", {"immediate": True})
     waited = time.monotonic() - started
     thread.join(10)
 
@@ -235,7 +236,7 @@ def test_a_billing_write_waits_for_a_locked_account_only_up_to_the_lock_timeout(
     assert locked.wait(5)
     try:
         started = time.monotonic()
-        response = client_for(owner).post("/api/v1/billing/cancel", {"immediate": True})
+        response = confirmed(client_for(owner), "/api/v1/billing/cancel", {"immediate": True})
         waited = time.monotonic() - started
     finally:
         release.set()
@@ -265,7 +266,7 @@ def test_a_downgrade_is_refused_when_the_subscription_changed_while_paddle_was_a
 
     fake_paddle.before_answer = replaced_meanwhile
 
-    response = client_for(owner).post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
+    response = confirmed(client_for(owner), "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
 
     assert response.status_code == 409
     assert response.json()["code"] == "changed_meanwhile"

@@ -10,6 +10,7 @@ import pytest
 
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, WebhookEvent, WebhookOutcome
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmed
 from billing.tests.paddle_signing import notification, post_paddle
 from tenants.models import AuditEvent
 
@@ -24,7 +25,7 @@ def paddle(fake_paddle, monthly, yearly):
 
 
 def start_checkout(auth_client, plan="monthly"):
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": plan, "provider": "paddle"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": plan, "provider": "paddle"})
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -61,7 +62,7 @@ def test_checkout_creates_a_paddle_transaction_and_returns_its_url(auth_client, 
 
 def test_paddle_api_failure_answers_502_and_leaves_nothing(auth_client, paddle):
     paddle.fail_next = True
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
     assert response.status_code == 502
     assert response.json()["code"] == "provider_error"
     assert not Payment.objects.exists()
@@ -216,7 +217,7 @@ def test_subscription_updated_renews_the_period_from_paddle(api_client, paddle, 
 def test_cancel_at_period_end_schedules_the_cancellation_at_paddle(auth_client, paddle, monthly):
     paddle.add_subscription("sub_01", price_id="pri_monthly_USD")
     paddle_account(organization=auth_client.user.organization, plan=monthly)
-    response = auth_client.post("/api/v1/billing/cancel", {}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/cancel", {})
     assert response.status_code == 200
     assert ("POST", "/subscriptions/sub_01/cancel", {"effective_from": "next_billing_period"}) in paddle.requests
     assert paddle.subscriptions["sub_01"]["scheduled_change"]["action"] == "cancel"
@@ -229,7 +230,7 @@ def test_cancel_at_period_end_schedules_the_cancellation_at_paddle(auth_client, 
 def test_cancel_immediately_cancels_at_paddle(auth_client, paddle, monthly):
     paddle.add_subscription("sub_01", price_id="pri_monthly_USD")
     paddle_account(organization=auth_client.user.organization, plan=monthly)
-    auth_client.post("/api/v1/billing/cancel", {"immediate": True}, format="json")
+    confirmed(auth_client, "/api/v1/billing/cancel", {"immediate": True})
     assert paddle.subscriptions["sub_01"]["status"] == "canceled"
 
 
@@ -300,7 +301,7 @@ def yearly_on_paddle(auth_client, paddle, yearly):
 
 
 def downgrade(auth_client):
-    return auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"}, format="json")
+    return confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "paddle"})
 
 
 def test_downgrade_on_paddle_bills_the_new_price_from_the_next_period(auth_client, paddle, yearly_on_paddle):
@@ -321,39 +322,41 @@ def test_downgrade_on_paddle_bills_the_new_price_from_the_next_period(auth_clien
 
 def test_taking_back_a_downgrade_restores_the_price_at_paddle(auth_client, paddle, yearly_on_paddle):
     downgrade(auth_client)
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "yearly", "provider": "paddle"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "yearly", "provider": "paddle"})
     assert response.status_code == 200, response.content
     assert [item["price"]["id"] for item in paddle.subscriptions["sub_01"]["items"]] == ["pri_yearly_USD"]
     assert BillingAccount.objects.get(pk=yearly_on_paddle.pk).scheduled_plan is None
 
 
-def test_resume_after_cancelling_a_downgrade_renews_at_paddle_on_the_plan_we_show(
-    auth_client, paddle, yearly_on_paddle
-):
+def test_resume_after_cancelling_keeps_the_scheduled_downgrade_at_paddle(auth_client, paddle, yearly_on_paddle):
     assert downgrade(auth_client).status_code == 200
-    assert auth_client.post("/api/v1/billing/cancel", {}, format="json").status_code == 200
+    assert confirmed(auth_client, "/api/v1/billing/cancel", {}).status_code == 200
     assert paddle.subscriptions["sub_01"]["scheduled_change"]["action"] == "cancel"
 
     response = auth_client.post("/api/v1/billing/resume", format="json")
 
     assert response.status_code == 200, response.content
     shown = response.json()
-    assert (shown["plan"]["code"], shown["scheduled_plan"], shown["cancel_at_period_end"]) == ("yearly", None, False)
+    assert (shown["plan"]["code"], shown["scheduled_plan"]["code"], shown["cancel_at_period_end"]) == (
+        "yearly",
+        "monthly",
+        False,
+    )
     method, path, sent = paddle.requests[-1]
     assert (method, path) == ("PATCH", "/subscriptions/sub_01")
     assert sent == {
         "scheduled_change": None,
-        "items": [{"price_id": "pri_yearly_USD", "quantity": 1}],
+        "items": [{"price_id": "pri_monthly_USD", "quantity": 1}],
         "proration_billing_mode": "full_next_billing_period",
     }
     at_paddle = paddle.subscriptions["sub_01"]
     assert at_paddle["scheduled_change"] is None
-    assert [item["price"]["id"] for item in at_paddle["items"]] == ["pri_yearly_USD"]
+    assert [item["price"]["id"] for item in at_paddle["items"]] == ["pri_monthly_USD"]
 
 
 def test_a_resume_paddle_refuses_leaves_the_cancellation_scheduled(auth_client, paddle, yearly_on_paddle):
     downgrade(auth_client)
-    auth_client.post("/api/v1/billing/cancel", {}, format="json")
+    confirmed(auth_client, "/api/v1/billing/cancel", {})
     paddle.fail_next = True
 
     response = auth_client.post("/api/v1/billing/resume", format="json")

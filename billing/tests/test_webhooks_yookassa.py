@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing.models import AccountStatus, BillingAccount, Payment, PaymentStatus, WebhookEvent
 from billing.tests.account_factories import BillingAccountFactory
+from billing.tests.confirming import confirmed
 from billing.tests.test_lifecycle import end_period
 from tenants.models import AuditEvent
 
@@ -65,14 +66,14 @@ def test_receipt_is_sent_when_receipts_are_on(auth_client, fake_yookassa, monthl
 
 
 def test_subscribe_through_yookassa_returns_the_confirmation_url(auth_client, fake_yookassa, monthly):
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "yookassa"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "yookassa"})
     assert response.status_code == 200, response.content
     assert response.json()["checkout_url"].startswith("https://yoomoney.test/")
     assert response.json()["status"] == "none"
 
 
 def test_yookassa_needs_a_rub_price(auth_client, fake_yookassa, yearly):
-    response = auth_client.post("/api/v1/billing/subscribe", {"plan": "yearly", "provider": "yookassa"}, format="json")
+    response = confirmed(auth_client, "/api/v1/billing/subscribe", {"plan": "yearly", "provider": "yookassa"})
     assert response.status_code == 400
     assert response.json()["code"] == "currency_not_offered"
 

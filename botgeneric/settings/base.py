@@ -314,6 +314,10 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "billing.models.AccountStatus",
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "PaymentProviderEnum": "billing.models.PaymentProvider",
+        "BillingChangeEnum": "billing.services.preview.BillingChange",
+        "PreviewNoteEnum": "billing.services.preview.PreviewNote",
+        "PreviewActionEnum": ["subscribe", "cancel"],
+        "QuotaMetricEnum": ["requests", "tokens_input", "tokens_output"],
         "ChannelEnum": "botgeneric.channels.Channel",
         "DeploymentChannelEnum": "deployments.models.DeploymentChannel",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",
@@ -422,6 +426,8 @@ BILLING_RENEWAL_WAIT_HOURS = env.float("BILLING_RENEWAL_WAIT_HOURS", default=6.0
 # Every payment-provider HTTP call gives up after this; billing transactions wait this long for a row lock.
 PROVIDER_HTTP_TIMEOUT_SECONDS = env.float("PROVIDER_HTTP_TIMEOUT_SECONDS", default=15.0)
 BILLING_LOCK_TIMEOUT_SECONDS = env.float("BILLING_LOCK_TIMEOUT_SECONDS", default=5.0)
+# How long the confirmation token of a billing preview (POST /api/v1/billing/preview) stays valid.
+BILLING_CONFIRMATION_MAX_AGE_SECONDS = env.int("BILLING_CONFIRMATION_MAX_AGE_SECONDS", default=900)
 CONVERSATION_HISTORY_MESSAGES = env.int("CONVERSATION_HISTORY_MESSAGES", default=20)
 # Upstream rounds of one answer when the model calls built-in tools (agents.tool_loop); the last one must answer.
 TOOL_LOOP_MAX_ROUNDS = env.int("TOOL_LOOP_MAX_ROUNDS", default=4)

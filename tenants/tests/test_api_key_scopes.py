@@ -10,6 +10,7 @@ from accounts.services import set_active
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation
 from agents.tests.factories import AgentFactory
+from billing.tests.confirming import confirmed
 from billing.tests.factories import PlanFactory
 from policy.tests.factories import BillingAccountFactory
 from tenants.models import Role
@@ -39,7 +40,7 @@ def owner(agent):
 def test_a_default_key_cannot_cancel_the_subscription(owner):
     _, secret = create_api_key(organization=owner.organization, name="backend", actor=owner)
 
-    response = key_client(secret).post("/api/v1/billing/cancel", {"immediate": True}, format="json")
+    response = confirmed(key_client(secret), "/api/v1/billing/cancel", {"immediate": True})
 
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
