@@ -19,7 +19,7 @@ from agents.services import StreamDone, TextDelta, invoke_stream
 from billing.models import PaymentProvider
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
-from channels_tg import progressive, service_calls, services, texts
+from channels_tg import preview_texts, progressive, service_calls, services, texts
 from channels_tg.models import TelegramChat
 
 logger = logging.getLogger(__name__)
@@ -143,14 +143,33 @@ async def on_provider_button(callback: CallbackQuery, bot: Bot, tg_chat: Telegra
 
 
 async def _subscribe(bot: Bot, tg_chat: TelegramChat, plan_code: str, provider: str) -> None:
+    """Show what the change would do, with a button that confirms it."""
+    locale = tg_chat.user.locale
+    try:
+        offer = await service_calls.call(
+            services.offer_subscription, chat=tg_chat, plan_code=plan_code, provider=provider
+        )
+    except DomainError as error:
+        await send_text(bot, tg_chat.chat_id, texts.for_error(error, locale=locale))
+        return
+    rows = [
+        (preview_texts.confirm_button(locale=locale), f"confirm:{offer.key}"),
+        (preview_texts.dismiss_button(locale=locale), "dismiss:"),
+    ]
+    await send_text(
+        bot, tg_chat.chat_id, preview_texts.change_preview(locale=locale, preview=offer.preview), _keyboard(rows)
+    )
+
+
+async def on_confirm_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramChat) -> None:
+    await callback.answer()
     locale = tg_chat.user.locale
     try:
         me = await bot.me()
         result = await service_calls.call_slow(
-            services.subscribe,
+            services.accept_offer,
             chat=tg_chat,
-            plan_code=plan_code,
-            provider=provider,
+            key=callback.data.split(":", 1)[1],
             return_url=f"https://t.me/{me.username}",
         )
     except DomainError as error:
@@ -160,6 +179,11 @@ async def _subscribe(bot: Bot, tg_chat: TelegramChat, plan_code: str, provider: 
         await send_text(bot, tg_chat.chat_id, texts.checkout_link(locale=locale, url=result.checkout_url))
     else:
         await send_text(bot, tg_chat.chat_id, texts.subscribed(locale=locale, account=result.account))
+
+
+async def on_dismiss_button(callback: CallbackQuery, bot: Bot, tg_chat: TelegramChat) -> None:
+    await callback.answer()
+    await send_text(bot, tg_chat.chat_id, preview_texts.change_dismissed(locale=tg_chat.user.locale))
 
 
 async def cmd_help(message: Message, bot: Bot, tg_chat: TelegramChat) -> None:
@@ -332,6 +356,8 @@ def build_router() -> Router:
     router.callback_query.register(on_agent_button, F.data.startswith("agent:"))
     router.callback_query.register(on_plan_button, F.data.startswith("plan:"))
     router.callback_query.register(on_provider_button, F.data.startswith("pay:"))
+    router.callback_query.register(on_confirm_button, F.data.startswith("confirm:"))
+    router.callback_query.register(on_dismiss_button, F.data.startswith("dismiss:"))
     router.message.register(cmd_help, F.text.startswith("/"))
     router.message.register(on_text, F.text)
     router.message.register(on_voice, F.voice)

@@ -5,11 +5,13 @@ DomainErrors travel back to the handlers, which put them into words (channels_tg
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.utils import build_absolute_uri
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import User
@@ -20,8 +22,10 @@ from agents.models import Agent, Conversation
 from agents.selectors import access_agent, access_conversation, with_active_prompt
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from billing.errors import BillingErrorCode
 from billing.models import BillingAccount, Plan
 from billing.providers import enabled_providers
+from billing.services.preview import Preview
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_tg.models import TelegramChat
@@ -174,14 +178,56 @@ def payment_providers() -> list[str]:
 
 
 def subscribe(
-    *, chat: TelegramChat, plan_code: str, provider: str, return_url: str
+    *, chat: TelegramChat, plan_code: str, provider: str, return_url: str, confirmation: str | None = None
 ) -> billing_services.SubscribeResult:
-    """Start (or change) the subscription; paying providers answer with a checkout link that brings
-    the customer back to `return_url` (the bot's t.me link unless TELEGRAM_CHECKOUT_RETURN_URL says)."""
+    """Start (or change) the subscription as confirmed; paying providers answer with a checkout link that
+    brings the customer back to `return_url` (the bot's t.me link unless TELEGRAM_CHECKOUT_RETURN_URL says)."""
     return billing_services.subscribe(
         organization=chat.user.organization,
         plan=plan_code,
         provider=provider,
         actor=chat.user,
         return_url=settings.TELEGRAM_CHECKOUT_RETURN_URL or return_url,
+        confirmation=confirmation,
+    )
+
+
+@dataclass(frozen=True)
+class SubscriptionOffer:
+    """A previewed plan change waiting for the customer's button; `key` names it in the button's data."""
+
+    preview: Preview
+    key: str
+
+
+def _offer_key(chat: TelegramChat, key: str) -> str:
+    return f"telegram:billing-offer:{chat.pk}:{key}"
+
+
+def offer_subscription(*, chat: TelegramChat, plan_code: str, provider: str) -> SubscriptionOffer:
+    """Preview subscribing to `plan_code` through `provider`; the confirmation waits in the cache (a
+    button's data holds 64 bytes) until the customer confirms or it expires."""
+    confirmable = billing_services.preview_change(
+        organization=chat.user.organization, actor=chat.user, plan=plan_code, provider=provider
+    )
+    key = secrets.token_urlsafe(8)
+    offer = {"plan": plan_code, "provider": provider, "confirmation": confirmable.confirmation}
+    cache.set(_offer_key(chat, key), offer, timeout=settings.BILLING_CONFIRMATION_MAX_AGE_SECONDS)
+    return SubscriptionOffer(confirmable.preview, key)
+
+
+def accept_offer(*, chat: TelegramChat, key: str, return_url: str) -> billing_services.SubscribeResult:
+    """Make the change the customer saw (once); an unknown or expired offer is confirmation_stale."""
+    offer = cache.get(_offer_key(chat, key))
+    if offer is None:
+        raise billing_services.BillingError(
+            BillingErrorCode.CONFIRMATION_STALE, "The offer expired; choose the plan again.", http_status=409
+        )
+    cache.delete(_offer_key(chat, key))
+    return subscribe(
+        chat=chat,
+        plan_code=offer["plan"],
+        provider=offer["provider"],
+        return_url=return_url,
+        confirmation=offer["confirmation"],
     )

@@ -78,10 +78,12 @@ class SubscribeForm(forms.Form):
     plan = forms.SlugField()
     provider = forms.CharField(max_length=16)
     currency = forms.CharField(max_length=3, required=False)
+    confirmation = forms.CharField(max_length=4000, required=False)
 
 
 class CancelForm(forms.Form):
     immediate = forms.BooleanField(required=False)
+    confirmation = forms.CharField(max_length=4000, required=False)
 
 
 class WebhookEndpointForm(forms.Form):

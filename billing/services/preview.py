@@ -4,8 +4,8 @@ Pure computation over the account, its plans and its payments: nothing here writ
 make a change compute the same preview from the locked account and compare it with the confirmation
 the customer sent, so what was shown is what happens.
 
-- Time is counted in whole days: `days_left` is the number of whole days before a moment (the day in
-  progress counts as used).
+- Time is counted in whole days: paid days left are the whole days before the period ends (the day in
+  progress counts as used); trial days left include the day in progress (as the dashboard shows them).
 - The unused paid value of the current period: for each succeeded payment for the current plan inside
   it, amount × unused days ÷ the days it paid for; summed, then rounded half-up to the currency's
   minor unit. Trials, grants and free plans have none.
@@ -130,7 +130,13 @@ def to_minor_units(amount: Decimal, currency: str) -> Decimal:
 
 
 def days_left(end: datetime | None, now: datetime) -> int:
+    """Whole days before `end` (paid time: the day in progress counts as used)."""
     return max(0, (end - now) // DAY) if end else 0
+
+
+def trial_days_left(account: BillingAccount, now: datetime) -> int:
+    """Days of the trial left, the day in progress included (as the dashboard counts them)."""
+    return max(0, -((now - account.trial_end) // DAY)) if account.trial_end else 0
 
 
 def _days_paid(payment: Payment) -> int:
@@ -257,7 +263,7 @@ def preview_subscription(
     trial_kept = keeps_trial(account, provider=provider, now=now)
     if account.status == AccountStatus.TRIALING and is_current(account, now) and not trial_kept:
         notes.append(PreviewNote.TRIAL_NOT_KEPT)
-        lost_days = days_left(account.current_period_end, now)
+        lost_days = trial_days_left(account, now)
     start = account.trial_end if trial_kept else now
     return Preview(
         **common,
@@ -266,7 +272,7 @@ def preview_subscription(
         amount_due=amount - credit,
         starts_at=start,
         period_end=add_interval(start, plan.interval),
-        trial_days_kept=days_left(account.trial_end, now) if trial_kept else 0,
+        trial_days_kept=trial_days_left(account, now) if trial_kept else 0,
         lost=Lost(days=lost_days, value=lost_value, currency=account.currency if lost_value else "", **lost),
         notes=tuple(notes),
     )

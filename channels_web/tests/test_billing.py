@@ -8,6 +8,7 @@ from accounts.tests.factories import UserFactory
 from billing.models import AccountStatus, BillingAccount, PlanPrice
 from billing.tests.account_factories import BillingAccountFactory, PaymentFactory
 from billing.tests.factories import PlanFactory
+from channels_web.tests.confirming import confirmed_post
 from tenants.models import AuditEvent, Role
 from usage.models import PeriodCounter
 
@@ -89,7 +90,7 @@ def test_members_see_the_page_without_action_buttons(client, user, plan, weekly)
     content = client.get("/billing/").content.decode()
 
     assert "Daily" in content
-    assert "/billing/subscribe/" not in content
+    assert "/billing/subscribe/" not in content and "/billing/confirm/" not in content
     assert "/billing/cancel/" not in content
     assert client.post("/billing/subscribe/", {"plan": weekly.code, "provider": "manual"}).status_code == 403
     assert client.post("/billing/cancel/").status_code == 403
@@ -115,7 +116,7 @@ def test_subscribing_with_the_manual_provider_activates_the_plan(web_client, use
         current_period_end=timezone.now() - timedelta(days=1),
     )
 
-    response = web_client.post("/billing/subscribe/", {"plan": "weekly", "provider": "manual", "currency": "USD"})
+    response = confirmed_post(web_client, {"plan": "weekly", "provider": "manual", "currency": "USD"})
 
     assert response.status_code == 302
     assert response["Location"] == "/billing/"
@@ -149,7 +150,7 @@ def test_cancel_at_period_end_then_resume(web_client, user, plan):
 def test_cancel_immediately_ends_the_subscription(web_client, user, plan):
     BillingAccountFactory(organization=user.organization, plan=plan)
 
-    web_client.post("/billing/cancel/", {"immediate": "1"})
+    confirmed_post(web_client, {"cancel": "now"})
 
     account = BillingAccount.objects.get(organization=user.organization)
     assert account.status in (AccountStatus.CANCELED, AccountStatus.EXPIRED)
@@ -188,7 +189,7 @@ def test_paying_provider_redirects_to_its_checkout_and_changes_nothing_yet(
 ):
     account = BillingAccountFactory(organization=user.organization, plan=plan, currency="RUB")
 
-    response = web_client.post("/billing/subscribe/", {"plan": "monthly", "provider": "yookassa", "currency": "RUB"})
+    response = confirmed_post(web_client, {"plan": "monthly", "provider": "yookassa", "currency": "RUB"})
 
     assert response.status_code == 302
     payment = next(iter(fake_yookassa.payments.values()))

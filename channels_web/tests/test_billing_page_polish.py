@@ -12,6 +12,7 @@ from billing.models import AccountStatus, BillingAccount, Interval
 from billing.services import grant_plan
 from billing.tests.account_factories import BillingAccountFactory, PaymentFactory
 from billing.tests.factories import PlanFactory
+from channels_web.tests.confirming import confirmed_post
 from usage.models import PeriodCounter
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,7 @@ def test_one_enabled_provider_is_no_select(web_client, user, plan, monthly):
 def test_an_immediate_cancel_shows_no_past_period_end(web_client, user, plan):
     BillingAccountFactory(organization=user.organization, plan=plan)
 
-    web_client.post("/billing/cancel/", {"immediate": "1"})
+    confirmed_post(web_client, {"cancel": "now"})
     content = web_client.get("/billing/").content.decode()
 
     assert BillingAccount.objects.get(organization=user.organization).status == AccountStatus.CANCELED
@@ -124,7 +125,7 @@ def test_without_a_payment_provider_the_page_says_whom_to_write_to(web_client, u
 
     content = web_client.get("/billing/").content.decode()
 
-    assert "/billing/subscribe/" not in content
+    assert 'action="/billing/confirm/"' not in content
     assert 'To change your plan, write to <a href="mailto:billing@acme.test">billing@acme.test</a>.' in content
 
 

@@ -2,6 +2,7 @@
 
 import math
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from billing.errors import BillingErrorCode
 from billing.models import AccountStatus, Interval, PaymentStatus
 from billing.providers import enabled_providers
 from billing.selectors import (
@@ -26,7 +28,7 @@ from billing.selectors import (
     is_operator_grant,
     payments_for,
 )
-from billing.services import cancel, resume, subscribe
+from billing.services import cancel, resume, subscribe, undo_downgrade
 from botgeneric.errors import DomainError
 from channels_web.forms import CancelForm, SubscribeForm
 from channels_web.messages import describe_error
@@ -191,6 +193,10 @@ def _manager_organization(user):
     return organization
 
 
+def _back_to_confirm(request, query: str):
+    return redirect(f"{reverse('web:billing_confirm')}?{query}")
+
+
 @login_required
 def invoice_page(request, invoice_id: int):
     """An invoice to view and print (print CSS): owners and admins only; another organization's is 404."""
@@ -213,7 +219,8 @@ def invoice_page(request, invoice_id: int):
 @login_required
 @require_POST
 def subscribe_view(request):
-    """Start, upgrade or downgrade; a paying provider's checkout page comes back as a redirect."""
+    """Start, upgrade or downgrade as confirmed on the confirm page; a paying provider's checkout page
+    comes back as a redirect. A stale confirmation shows the confirm page again with today's figures."""
     organization = _manager_organization(request.user)
     form = SubscribeForm(request.POST)
     if not form.is_valid():
@@ -227,9 +234,13 @@ def subscribe_view(request):
             currency=form.cleaned_data["currency"] or None,
             actor=request.user,
             return_url=request.build_absolute_uri(reverse("web:billing")),
+            confirmation=form.cleaned_data["confirmation"],
         )
     except DomainError as exc:
         messages.error(request, describe_error(exc).text)
+        if exc.code == BillingErrorCode.CONFIRMATION_STALE:
+            choice = {name: form.cleaned_data[name] for name in ("plan", "provider", "currency")}
+            return _back_to_confirm(request, urlencode(choice))
         return redirect("web:billing")
     if result.checkout_url:
         return redirect(result.checkout_url)
@@ -244,13 +255,21 @@ def subscribe_view(request):
 @login_required
 @require_POST
 def cancel_view(request):
+    """Cancel at the period end, or (confirmed on the confirm page) now."""
     organization = _manager_organization(request.user)
     form = CancelForm(request.POST)
     immediate = form.is_valid() and form.cleaned_data["immediate"]
     try:
-        cancel(organization=organization, immediate=immediate, actor=request.user)
+        cancel(
+            organization=organization,
+            immediate=immediate,
+            actor=request.user,
+            confirmation=form.cleaned_data.get("confirmation") if form.is_valid() else None,
+        )
     except DomainError as exc:
         messages.error(request, describe_error(exc).text)
+        if exc.code == BillingErrorCode.CONFIRMATION_STALE:
+            return _back_to_confirm(request, "cancel=now")
     else:
         messages.success(
             request,
@@ -271,4 +290,17 @@ def resume_view(request):
         messages.error(request, describe_error(exc).text)
     else:
         messages.success(request, _("Your subscription continues."))
+    return redirect("web:billing")
+
+
+@login_required
+@require_POST
+def undo_downgrade_view(request):
+    organization = _manager_organization(request.user)
+    try:
+        undo_downgrade(organization=organization, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, describe_error(exc).text)
+    else:
+        messages.success(request, _("Your plan stays as it is; the scheduled change was undone."))
     return redirect("web:billing")
