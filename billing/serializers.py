@@ -95,7 +95,9 @@ class AgentRef(serializers.Serializer):
 
 
 class QuotaDropOutput(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=["requests", "tokens_input", "tokens_output"])
+    metric = serializers.ChoiceField(
+        choices=["requests", "tokens_input", "tokens_output", "members"], help_text="members: seats"
+    )
     current = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
     new = serializers.IntegerField(allow_null=True, help_text="null = unlimited")
 

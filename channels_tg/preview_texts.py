@@ -45,7 +45,8 @@ def _lost(preview: Preview) -> list[str]:
     items += [_("channel %(channel)s") % {"channel": channel} for channel in lost.channels]
     for drop in lost.quotas:
         before = _("unlimited") if drop.current is None else drop.current
-        items.append(f"{metric_word(drop.metric)}: {before} → {drop.new}")
+        metric = _("members") if drop.metric == "members" else metric_word(drop.metric)
+        items.append(f"{metric}: {before} → {drop.new}")
     return items
 
 

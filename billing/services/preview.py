@@ -15,7 +15,7 @@ the customer sent, so what was shown is what happens.
   price − credit, never below zero) where the provider can charge that amount (manual, YooKassa);
   Paddle charges its full price, and the unused value is listed as lost.
 - A downgrade costs nothing now and starts when the current period ends; what the new plan lacks
-  (agents, features, channels, quota) is listed as lost. Undoing it changes nothing else.
+  (agents, features, channels, quotas, seats) is listed as lost. Undoing it changes nothing else.
 - Cancelling now ends access now: the unused days and their value are lost; nothing is refunded.
 """
 
@@ -42,6 +42,7 @@ QUOTA_FIELDS = (
     ("requests", "quota_requests"),
     ("tokens_input", "quota_tokens_input"),
     ("tokens_output", "quota_tokens_output"),
+    ("members", "max_members"),
 )
 
 

@@ -184,6 +184,7 @@ def test_a_downgrade_costs_nothing_now_and_lists_what_is_lost(auth_client, month
     PlanAgent.objects.bulk_create([PlanAgent(plan=monthly, agent=coder), PlanAgent(plan=monthly, agent=writer)])
     PlanAgent.objects.create(plan=weekly, agent=writer)
     monthly.quota_requests, weekly.quota_requests = 10000, 1000
+    monthly.max_members, weekly.max_members = None, 3
     monthly.features, weekly.features = ["email support", "API access"], ["email support"]
     monthly.save()
     weekly.save()
@@ -198,7 +199,10 @@ def test_a_downgrade_costs_nothing_now_and_lists_what_is_lost(auth_client, month
     lost = shown["lost"]
     assert [agent["name"] for agent in lost["agents"]] == ["Coder"]
     assert (lost["features"], lost["channels"]) == (["API access"], ["api"])
-    assert lost["quotas"] == [{"metric": "requests", "current": 10000, "new": 1000}]
+    assert lost["quotas"] == [
+        {"metric": "requests", "current": 10000, "new": 1000},
+        {"metric": "members", "current": None, "new": 3},
+    ]
 
 
 def test_cancelling_now_shows_the_days_lost_and_no_refund(auth_client, yearly):

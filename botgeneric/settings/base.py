@@ -317,7 +317,7 @@ SPECTACULAR_SETTINGS = {
         "BillingChangeEnum": "billing.services.preview.BillingChange",
         "PreviewNoteEnum": "billing.services.preview.PreviewNote",
         "PreviewActionEnum": ["subscribe", "cancel"],
-        "QuotaMetricEnum": ["requests", "tokens_input", "tokens_output"],
+        "QuotaMetricEnum": ["requests", "tokens_input", "tokens_output", "members"],
         "ChannelEnum": "botgeneric.channels.Channel",
         "DeploymentChannelEnum": "deployments.models.DeploymentChannel",
         "DeploymentStatusEnum": "deployments.models.DeploymentStatus",

@@ -34,6 +34,7 @@ METRIC_WORDS = {
     "requests": gettext_lazy("Requests"),
     "tokens_input": gettext_lazy("Input tokens"),
     "tokens_output": gettext_lazy("Output tokens"),
+    "members": gettext_lazy("Members"),
 }
 
 

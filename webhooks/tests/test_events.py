@@ -12,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from accounts.tests.members_helpers import client_for, token_in
 from billing.models import Payment
 from billing.tests.account_factories import BillingAccountFactory, make_plan
+from billing.tests.confirming import confirmed
 from billing.tests.factories import PlanFactory
 from testing.admin_forms import admin_form_data
 from webhooks.tests.conftest import verify
@@ -34,7 +35,7 @@ def test_a_manual_payment_sends_payment_succeeded_and_subscription_changed(
     _endpoint_id, secret = endpoint_for(events=["payment.succeeded", "subscription.changed"])
 
     with committed():
-        response = org.api.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+        response = confirmed(org.api, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"})
 
     assert response.status_code == 200, response.content
     payment = Payment.objects.get(account__organization=org.organization)
@@ -91,7 +92,7 @@ def test_a_payment_confirmed_by_the_providers_notification_sends_payment_succeed
 
 def test_a_cancellation_sends_subscription_changed_only(org, endpoint_for, receiver, committed, monthly):
     with committed():
-        org.api.post("/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"}, format="json")
+        confirmed(org.api, "/api/v1/billing/subscribe", {"plan": "monthly", "provider": "manual"})
     endpoint_for(events=["subscription.changed"])
 
     with committed():
