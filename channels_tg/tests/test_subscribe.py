@@ -50,7 +50,7 @@ def test_choosing_a_plan_subscribes_and_its_agents_become_available(feed, catalo
     feed(tg_user.press(keyboard(offer)[0][1]))
     feed(tg_user.text("/agents"))
 
-    _, done, agents = fake_telegram.calls_of("sendMessage")
+    *_, done, agents = fake_telegram.calls_of("sendMessage")
     account = BillingAccount.objects.get(organization__members__telegram_id=tg_user.telegram_id)
     assert (account.plan, account.status) == (catalog.premium, AccountStatus.ACTIVE)
     assert done.params["text"].startswith("Done. Your plan: Premium (active, until")
