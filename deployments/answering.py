@@ -117,10 +117,10 @@ def tell_owner(*, deployment: Deployment, denied: PolicyDenied) -> None:
         return
     if not cache.add(f"deployments:notice:{deployment.pk}:{denied.code}", 1, NOTICE_SECONDS):
         return
-    where = f"@{deployment.bot_username}" if deployment.bot_username else deployment.get_channel_display()
     reason = denied.detail
 
     def render() -> tuple[str, str]:
+        where = f"@{deployment.bot_username}" if deployment.bot_username else _("your website chat")
         subject = _("Your clients are not being answered")
         text = _(
             "%(agent)s on %(where)s cannot answer your clients: %(reason)s Open Billing to fix it; "
