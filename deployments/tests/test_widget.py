@@ -138,7 +138,9 @@ def test_a_used_up_quota_tells_the_owner_once_not_per_visitor(tenant, widget, fa
         assert event[0] == "error" and event[1]["code"] == "quota_exceeded"
 
     assert len(fake_openai.chat_requests) == 1
-    # The owner linked Telegram and reads Russian: one notice through the platform bot, naming the widget.
-    (notice,) = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
+    # The owner linked Telegram and reads Russian: one notice through the platform bot, naming the widget
+    # (besides the quota's own notice, also sent once).
+    quota, notice = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
+    assert quota.startswith("Квота запросов исчерпана")
     assert f"{tenant.sales.name} в чате на вашем сайте не может отвечать вашим клиентам" in notice
     assert UsageEvent.objects.filter(outcome="denied", error_code="quota_exceeded", channel="widget").count() == 2
