@@ -175,3 +175,12 @@ def test_the_pages_speak_russian(tenant):
     page = browser(tenant.owner).get("/deployments/").content.decode()
 
     assert "Развёртывания" in page and "Подключить бота" in page
+
+
+def test_only_the_channels_the_plan_allows_are_offered(owner, tenant):
+    tenant.plan.channels = ["web", "telegram"]
+    tenant.plan.save()
+
+    page = owner.get("/deployments/").content.decode()
+
+    assert 'id="new-telegram"' in page and 'id="new-widget"' not in page

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from channels_web.deployment_forms import DeploymentStatusForm, TelegramDeploymentForm, WidgetDeploymentForm
 from channels_web.messages import ErrorMessage, describe_error
@@ -44,25 +43,26 @@ def access_or_404(user, deployment_id: int):
         raise Http404 from None
 
 
-def _deployable_agents(user) -> list:
-    """The agents the plan allows on a deployment's channels (the policy's list, per channel)."""
-    agents = {agent.pk: agent for agent in agents_for(user=user, channel=Channel.TELEGRAM)}
-    agents.update({agent.pk: agent for agent in agents_for(user=user, channel=Channel.WIDGET)})
-    return sorted(agents.values(), key=lambda agent: (agent.name, agent.pk))
+def _deployable_agents(user, channel: str) -> list:
+    """The agents the plan allows on `channel` (the policy's list): none when the plan lacks the channel."""
+    return sorted(agents_for(user=user, channel=channel), key=lambda agent: (agent.name, agent.pk))
 
 
 def _page(request, *, telegram_form=None, widget_form=None, error=None, status=200):
     user = request.user
     upgrade = upgrade_prompt(user)
-    agents = _deployable_agents(user) if user.can_manage_organization and upgrade is None else []
+    offered = user.can_manage_organization and upgrade is None
+    telegram_agents = _deployable_agents(user, DeploymentChannel.TELEGRAM) if offered else []
+    widget_agents = _deployable_agents(user, DeploymentChannel.WIDGET) if offered else []
     widget_script = request.build_absolute_uri(static("widget/widget.js"))
     context = {
         "deployments": list(selectors.deployments_for(organization_id=user.organization_id)),
         "upgrade": upgrade,
         "can_manage": user.can_manage_organization,
-        "telegram_form": telegram_form or TelegramDeploymentForm(agents=agents),
-        "widget_form": widget_form or WidgetDeploymentForm(agents=agents),
-        "agents": agents,
+        "telegram_form": telegram_form or TelegramDeploymentForm(agents=telegram_agents),
+        "widget_form": widget_form or WidgetDeploymentForm(agents=widget_agents),
+        "telegram_offered": bool(telegram_agents) or telegram_form is not None,
+        "widget_offered": bool(widget_agents) or widget_form is not None,
         "widget_script": widget_script,
         "error": error,
     }
@@ -104,7 +104,7 @@ def deployment_create(request):
     channel = request.POST.get("channel")
     if channel not in DeploymentChannel.values:
         raise Http404
-    agents = _deployable_agents(user)
+    agents = _deployable_agents(user, channel)
     form_class = TelegramDeploymentForm if channel == DeploymentChannel.TELEGRAM else WidgetDeploymentForm
     form = form_class(request.POST, agents=agents)
     forms = {"telegram_form": form} if channel == DeploymentChannel.TELEGRAM else {"widget_form": form}
