@@ -19,9 +19,10 @@ class ModelColumns:
         self.attnames = [field.attname for field in fields]
         self.pk_index = list(fields).index(model._meta.pk)
         self.columns = [f"{alias}.{quote(field.column)}" for field in fields]
+        # Each column's converters with the column itself: some need it (SQLite's decimals read its field).
         self.converters = [
-            connection.ops.get_db_converters(field.get_col(alias)) + field.get_db_converters(connection)
-            for field in fields
+            (connection.ops.get_db_converters(column) + field.get_db_converters(connection), column)
+            for field, column in ((field, field.get_col(alias)) for field in fields)
         ]
 
     def __len__(self) -> int:
@@ -32,9 +33,9 @@ class ModelColumns:
         values = list(values)
         if values[self.pk_index] is None:
             return None
-        for index, converters in enumerate(self.converters):
+        for index, (converters, column) in enumerate(self.converters):
             for converter in converters:
-                values[index] = converter(values[index], None, connection)
+                values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
