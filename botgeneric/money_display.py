@@ -7,10 +7,15 @@ COST_PLACES = 6
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    """'19.99 USD': two decimals and the currency code."""
+    """'19.99 USD': two decimals and the currency code (a loss of less than a cent is 0.00, not -0.00)."""
     if amount is None:
         return "—"
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)} {currency}"
+    return f"{cents(amount)} {currency}"
+
+
+def cents(amount: Decimal) -> Decimal:
+    rounded = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def llm_cost_usd(amount: Decimal | None) -> str:

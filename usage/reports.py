@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import analytics as billing_analytics
 from billing.analytics import Window
-from botgeneric.money_display import CENT, llm_cost_usd, money
+from botgeneric.money_display import cents, llm_cost_usd, money
 from usage import analytics
 
 COST_STEP = Decimal("0.000001")
@@ -70,7 +70,7 @@ def _plain(value, kind: str) -> str:
     if value is None:
         return ""
     if kind == MONEY:
-        return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+        return str(cents(value))
     if kind == USD:
         return str(Decimal(value).quantize(COST_STEP, rounding=ROUND_HALF_UP))
     if kind == PCT:

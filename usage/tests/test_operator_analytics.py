@@ -240,6 +240,16 @@ def test_a_name_is_never_a_spreadsheet_formula_in_the_csv(analyst):
     assert row["Organization"] == "'=HYPERLINK(1)"
 
 
+def test_a_loss_under_a_cent_reads_as_zero_not_minus_zero(analyst):
+    event(organization=OrganizationFactory(name="Tiny"), agent=None, when=at(3), cost="0.004")
+    roll_up(now=timezone.now())
+
+    [row] = table(analyst, "margin_org")
+
+    assert (row["LLM cost (USD)"], row["Margin"]) == ("0.004000", "0.00")
+    assert 'id="margin">0.00 USD<' in analyst.get(URL, PERIOD).content.decode()
+
+
 def test_an_unknown_table_is_a_404(analyst):
     assert analyst.get(URL, {**PERIOD, "export": "nothing"}).status_code == 404
 
