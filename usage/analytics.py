@@ -1,4 +1,4 @@
-"""Reads of the daily roll-ups (`UsageDaily`): LLM cost, health and margins for operators, usage for customers.
+"""Reads of the roll-ups (`usage.rollups`): LLM cost, health and margins for operators, usage for customers.
 
 Every figure here comes from the roll-ups, never from the raw events, so a page costs the same number of
 queries whatever the number of calls. Operator reads span all organizations; `customer_usage` is always
@@ -215,13 +215,14 @@ def customer_usage(*, organization, window: Window, group_by: str | None, per_da
     if group_by == "agent":
         labels = _names(Agent, {row["agent_id"] for row in rows}, "name")
     elif group_by == "member":
-        labels = _names(get_user_model(), {row["user_id"] for row in rows}, "email")
+        members = get_user_model().objects.filter(pk__in=[row["user_id"] for row in rows if row["user_id"]])
+        labels = {pk: email or name for pk, email, name in members.values_list("pk", "email", "name")}
     result = []
     for row in rows:
         item = {name: row[name] for name in keys if name == "day"} | {name: row[name] for name in COUNTS}
         if column:
             key = row[column]
             item["key"] = key
-            item["label"] = key if group_by == "channel" else labels.get(key, "—" if key is None else f"#{key}")
+            item["label"] = key if group_by == "channel" else labels.get(key) or ("—" if key is None else f"#{key}")
         result.append(item)
     return result

@@ -106,12 +106,15 @@ def _aggregate_sql(table_model, key: tuple[str, ...], *, after_id: int, up_to_id
     return statement, params
 
 
-def roll_up(*, now: datetime | None = None) -> RollupResult:
-    """Add the events past the watermark (up to the newest settled one) into the daily rows of each grain."""
+def roll_up(*, now: datetime | None = None, wait: bool = True) -> RollupResult | None:
+    """Add the events past the watermark (up to the newest settled one) into the daily rows of each grain.
+    With `wait=False`, None at once when another roll-up is running (a page does not queue behind it)."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.USAGE_ROLLUP_SETTLE_SECONDS)
     RollupWatermark.objects.get_or_create(name=WATERMARK)
     with transaction.atomic():
-        mark = RollupWatermark.objects.select_for_update().get(name=WATERMARK)
+        mark = RollupWatermark.objects.select_for_update(skip_locked=not wait).filter(name=WATERMARK).first()
+        if mark is None:
+            return None
         newest = UsageEvent.objects.filter(id__gt=mark.last_id, created_at__lte=cutoff).aggregate(newest=Max("id"))
         if newest["newest"] is None:
             return RollupResult(rows=0, last_id=mark.last_id)
@@ -127,6 +130,7 @@ def roll_up(*, now: datetime | None = None) -> RollupResult:
 
 
 def bring_up_to_date() -> None:
-    """Without a broker nothing runs the periodic roll-up (`make run`): a page or API read runs it first."""
+    """Without a broker nothing runs the periodic roll-up (`make run`): a page or API read runs it first
+    (unless one is running: the read then shows what is rolled up already)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        roll_up()
+        roll_up(wait=False)

@@ -26,7 +26,9 @@ def operator_analytics(request):
     context = {**admin.site.each_context(request), "title": "Analytics", "form": form, "presets": PRESETS}
     if not form.is_valid():
         return TemplateResponse(request, "admin/analytics.html", context, status=400)
-    roll_up()  # a no-op when the task is up to date; without a broker (make run) the page brings it up to date
+    # A no-op when the task is up to date; without a broker (make run) the page brings it up to date. A
+    # roll-up already running is not waited for: the page shows what is rolled up so far.
+    roll_up(wait=False)
     report = operator_report(
         form.window(), currency=form.cleaned_data["currency"], usd_rate=form.cleaned_data["usd_rate"]
     )

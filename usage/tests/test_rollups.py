@@ -1,18 +1,20 @@
 """The daily roll-up: equal to the raw events, idempotent, incremental, late events counted once."""
 
 import random
+import threading
 from collections import defaultdict
 from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from agents.tests.factories import AgentFactory
 from botgeneric.channels import Channel
-from usage.models import LATENCY_BUCKETS_MS, Outcome, UsageDaily, UsageEvent, latency_columns
-from usage.rollups import ROLLUPS, WEEKLY, roll_up
+from usage.models import LATENCY_BUCKETS_MS, Outcome, RollupWatermark, UsageDaily, UsageEvent, latency_columns
+from usage.rollups import ROLLUPS, WATERMARK, WEEKLY, roll_up
 from usage.tasks import roll_up_daily
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +148,27 @@ def test_the_periodic_task_rolls_up(settings):
 
     assert _all_rolled_up() == _all_expected()
     assert "usage.roll_up_daily" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_page_does_not_wait_for_a_roll_up_that_is_running():
+    RollupWatermark.objects.create(name=WATERMARK)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_watermark():
+        with transaction.atomic():
+            RollupWatermark.objects.select_for_update().get(name=WATERMARK)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_watermark)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        assert roll_up(wait=False) is None
+    finally:
+        release.set()
+        holder.join()
+    assert roll_up(wait=False) is not None
