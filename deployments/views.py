@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from agents.services import StreamDone, TextDelta
 from botgeneric.client_address import client_ip
-from botgeneric.errors import DomainError
+from botgeneric.errors import ApiErrorCode, DomainError
 from deployments import answering, selectors, services, widget
 from deployments.errors import DeploymentErrorCode
 from deployments.models import Deployment
@@ -56,13 +56,13 @@ async def _deployment_for(request, public_key: str) -> tuple[Deployment | None, 
 
 def _body(request) -> dict:
     if len(request.body) > MAX_BODY_BYTES:
-        raise DomainError("invalid", "The message is too long.", 400)
+        raise DomainError(ApiErrorCode.INVALID, "The message is too long.", 400)
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        raise DomainError("invalid", "The body is not JSON.", 400) from None
+        raise DomainError(ApiErrorCode.INVALID, "The body is not JSON.", 400) from None
     if not isinstance(body, dict):
-        raise DomainError("invalid", "The body is not a JSON object.", 400)
+        raise DomainError(ApiErrorCode.INVALID, "The body is not a JSON object.", 400)
     return body
 
 
@@ -128,9 +128,13 @@ async def messages(request, public_key: str) -> HttpResponse:
         visitor = widget.visitor_id(deployment=deployment, token=str(body.get("visitor_token") or ""))
         text = str(body.get("text") or "").replace("\x00", "").strip()
         if not text:
-            raise DomainError("invalid", "Write something to send.", 400, {"fields": {"text": ["Required."]}})
+            raise DomainError(
+                ApiErrorCode.INVALID, "Write something to send.", 400, {"fields": {"text": ["Required."]}}
+            )
         if len(text) > MAX_MESSAGE_CHARS:
-            raise DomainError("invalid", "The message is too long.", 400, {"fields": {"text": ["Too long."]}})
+            raise DomainError(
+                ApiErrorCode.INVALID, "The message is too long.", 400, {"fields": {"text": ["Too long."]}}
+            )
         locale = "ru" if str(body.get("locale") or "").lower().startswith("ru") else "en"
         await sync_to_async(widget.check_visitor_rate)(deployment=deployment, visitor=visitor)
         contact = await sync_to_async(services.contact_for)(deployment=deployment, external_id=visitor, locale=locale)

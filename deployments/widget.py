@@ -21,11 +21,6 @@ _SALT = "deployments.widget.visitor"
 RATE_WINDOW_SECONDS = 60
 
 
-class OriginNotAllowed(DomainError):
-    code = "origin_not_allowed"
-    http_status = 403
-
-
 class VisitorRateLimited(DomainError):
     code = DeploymentErrorCode.VISITOR_RATE_LIMITED
     http_status = 429
@@ -38,11 +33,6 @@ class BadVisitorToken(DomainError):
 
 def origin_allowed(*, deployment: Deployment, origin: str) -> bool:
     return bool(origin) and origin.rstrip("/") in deployment.allowed_origins
-
-
-def check_origin(*, deployment: Deployment, origin: str) -> None:
-    if not origin_allowed(deployment=deployment, origin=origin):
-        raise OriginNotAllowed(detail="This website may not use this chat.")
 
 
 def new_visitor_token(*, deployment: Deployment) -> tuple[str, str]:

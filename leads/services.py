@@ -91,7 +91,10 @@ def _lead_data(lead: Lead) -> dict:
 def change_status(*, lead: Lead, actor, status: str) -> Lead:
     if status not in LeadStatus.values:
         raise DomainError(
-            "invalid", "Unknown status.", 400, {"fields": {"status": [f"Choose from {', '.join(LeadStatus.values)}."]}}
+            ApiErrorCode.INVALID,
+            "Unknown status.",
+            400,
+            {"fields": {"status": [f"Choose from {', '.join(LeadStatus.values)}."]}},
         )
     if status == lead.status:
         return lead

@@ -144,3 +144,31 @@ def test_a_used_up_quota_tells_the_owner_once_not_per_visitor(tenant, widget, fa
     assert quota.startswith("Квота запросов исчерпана")
     assert f"{tenant.sales.name} в чате на вашем сайте не может отвечать вашим клиентам" in notice
     assert UsageEvent.objects.filter(outcome="denied", error_code="quota_exceeded", channel="widget").count() == 2
+
+
+@pytest.mark.parametrize(
+    "make_body,field",
+    [
+        (lambda token: json.dumps({"visitor_token": token, "text": "  "}), "text"),
+        (lambda token: json.dumps({"visitor_token": token, "text": "x" * 4001}), "text"),
+        (lambda token: "[", None),
+    ],
+    ids=["empty", "too long", "not json"],
+)
+def test_a_bad_message_is_a_400_the_page_can_read(tenant, widget, fake_openai, make_body, field):
+    token = call(widget, "session", {}).json()["visitor_token"]
+
+    async def run():
+        return await AsyncClient().post(
+            f"/widget/{widget.public_key}/messages",
+            make_body(token),
+            content_type="text/plain",
+            headers={"Origin": SHOP},
+        )
+
+    response = async_to_sync(run)()
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert response["Access-Control-Allow-Origin"] == SHOP
+    assert field is None or field in response.json()["fields"]
+    assert not fake_openai.chat_requests
