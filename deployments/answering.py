@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agents.models import Agent, Conversation
 from agents.selectors import with_active_prompt
@@ -27,15 +28,16 @@ from policy.errors import DenyCode, PolicyDenied
 
 logger = logging.getLogger(__name__)
 
-# Refusals the owner can fix (pay, upgrade, raise a quota): they are told, once a day per deployment.
+# Refusals the owner can fix (pay, upgrade, raise a quota), with why in the owner's words: they are told,
+# once a day per deployment.
 OWNER_FIXES = {
-    DenyCode.NO_SUBSCRIPTION,
-    DenyCode.SUBSCRIPTION_INACTIVE,
-    DenyCode.AGENT_NOT_IN_PLAN,
-    DenyCode.CHANNEL_NOT_ALLOWED,
-    DenyCode.QUOTA_EXCEEDED,
-    DenyCode.EMAIL_UNVERIFIED,
-    DenyCode.FEATURE_NOT_IN_PLAN,
+    DenyCode.NO_SUBSCRIPTION: gettext_lazy("The organization has no subscription."),
+    DenyCode.SUBSCRIPTION_INACTIVE: gettext_lazy("The subscription is not active (expired, canceled or unpaid)."),
+    DenyCode.AGENT_NOT_IN_PLAN: gettext_lazy("The plan does not include this agent."),
+    DenyCode.CHANNEL_NOT_ALLOWED: gettext_lazy("The plan does not allow this channel."),
+    DenyCode.QUOTA_EXCEEDED: gettext_lazy("The quota of this billing period is used up."),
+    DenyCode.EMAIL_UNVERIFIED: gettext_lazy("The trial is limited until your e-mail address is verified."),
+    DenyCode.FEATURE_NOT_IN_PLAN: gettext_lazy("The plan does not include deployments."),
 }
 NOTICE_SECONDS = 24 * 3600
 
@@ -117,7 +119,7 @@ def tell_owner(*, deployment: Deployment, denied: PolicyDenied) -> None:
         return
     if not cache.add(f"deployments:notice:{deployment.pk}:{denied.code}", 1, NOTICE_SECONDS):
         return
-    reason = denied.detail
+    reason = OWNER_FIXES[denied.code]
 
     def render() -> tuple[str, str]:
         where = f"@{deployment.bot_username}" if deployment.bot_username else _("your website chat")

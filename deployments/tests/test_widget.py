@@ -143,6 +143,7 @@ def test_a_used_up_quota_tells_the_owner_once_not_per_visitor(tenant, widget, fa
     quota, notice = fake_telegram.sent_texts(chat_id=tenant.owner.telegram_id, token=fake_telegram.token)
     assert quota.startswith("Квота запросов исчерпана")
     assert f"{tenant.sales.name} в чате на вашем сайте не может отвечать вашим клиентам" in notice
+    assert "Квота этого расчётного периода исчерпана." in notice
     assert UsageEvent.objects.filter(outcome="denied", error_code="quota_exceeded", channel="widget").count() == 2
 
 
