@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.services import AccountError
 from agents.models import Conversation
 from botgeneric.errors import ApiErrorCode
+from notifications.models import Notification
 from tenants import api_key_cache
 from tenants.models import ApiKey, Role
 from tenants.services import record_audit
@@ -30,6 +31,7 @@ def anonymize_user(*, user: User) -> None:
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
     user.telegram_chats.all().delete()  # the bot's chats of this person (channels_tg), by the reverse relation
+    Notification.objects.filter(user=user).delete()  # what they were told, rendered from names and amounts
     user.email = None
     user.name = ""
     user.telegram_id = None

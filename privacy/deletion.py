@@ -29,6 +29,7 @@ from billing.services import cancel
 from botgeneric.errors import ApiErrorCode, DomainError
 from deployments.models import Contact, Deployment
 from leads.models import Lead, LeadWatcher
+from notifications.models import Notification
 from privacy.errors import PrivacyErrorCode
 from privacy.selectors import check_owner
 from privacy.services import delete_export_files
@@ -160,6 +161,7 @@ def _erase_contents(organization: Organization) -> dict[str, int]:
         # Their deliveries' bodies hold what was sent (leads' contacts among it).
         "webhook_endpoints": WebhookEndpoint.objects.filter(organization_id=org_id).delete()[0],
         "invitations": Invitation.objects.filter(organization_id=org_id).delete()[0],  # invitees' e-mail addresses
+        "notifications": Notification.objects.filter(organization_id=org_id).delete()[0],
         "members": len(members),
     }
     api_key_cache.invalidate()

@@ -12,10 +12,12 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation, Message, MessageRole
 from billing.models import Payment, PaymentProvider, PaymentStatus
+from billing.services.invoices import issue_invoice
 from botgeneric.channels import Channel
 from deployments.models import Contact
 from deployments.tests.factories import ContactFactory, DeploymentFactory
 from leads.models import Lead
+from notifications.models import Kind, Notification
 from policy.tests.factories import BillingAccountFactory
 from tenants.models import Organization, Role
 from tenants.services import record_audit
@@ -88,6 +90,10 @@ def make_tenant(marker: str) -> Tenant:
         status=PaymentStatus.SUCCEEDED,
         plan=account.plan,
         raw={"customer": {"email": f"owner-{marker}@example.com", "id": "ctm_1"}},
+    )
+    issue_invoice(payment)
+    Notification.objects.create(
+        user=member, organization=organization, kind=Kind.QUOTA_WARNING, key=f"q-{marker}", context={"who": marker}
     )
     WebhookEndpoint.objects.create(
         organization=organization, url=f"https://hooks.example.com/{marker}", secret_encrypted="-", created_by=owner

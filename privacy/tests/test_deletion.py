@@ -10,11 +10,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from agents.models import Conversation, Message
-from billing.models import AccountStatus, BillingAccount, Payment, PlanAgent
+from billing.models import AccountStatus, BillingAccount, Invoice, Payment, PlanAgent
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from deployments.models import Contact, Deployment
 from leads.models import Lead
+from notifications.models import Notification
 from policy.errors import DenyCode, PolicyDenied
 from policy.services import check_access
 from privacy import tasks
@@ -153,6 +154,9 @@ def test_after_the_grace_period_personal_data_is_erased_and_payments_are_kept_an
     payment = Payment.objects.get(pk=tenant.payment.pk)
     assert payment.amount == tenant.payment.amount
     assert "alpha" not in str(payment.raw)
+    invoice = Invoice.objects.get(payment=payment)
+    assert (invoice.customer_name, invoice.amount) == (organization.name, payment.amount)
+    assert not Notification.objects.filter(organization_id=org_id).exists()
     assert BillingAccount.objects.get(organization_id=org_id).status == AccountStatus.CANCELED
     assert UsageEvent.objects.filter(organization_id=org_id).exists()  # counts, no personal data
     audit = AuditEvent.objects.filter(organization_id=org_id)

@@ -27,6 +27,7 @@ SECTIONS = {
     "leads": 1,
     "usage_events": 1,
     "payments": 1,
+    "invoices": 1,
 }
 
 
