@@ -95,9 +95,9 @@ def build_export(*, export_pk: int, now: datetime | None = None) -> Organization
             size = scratch.tell()
             scratch.seek(0)
             name = storage.save(name, File(scratch, name=name))
-    except Exception:
+    except Exception as error:
         # Recorded, so the owner can ask again at once; the task's failure handling logs the cause.
-        OrganizationExport.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, finished_at=timezone.now())
+        _fail(export, reason=type(error).__name__, actor_label="privacy.build_export")
         raise
     with transaction.atomic():
         finished = timezone.now()
@@ -143,6 +143,20 @@ def _mail_export_link(export: OrganizationExport) -> None:
         logger.exception("export e-mail not sent", extra={"export_id": export.pk})
 
 
+def _fail(export: OrganizationExport, *, reason: str, actor_label: str) -> None:
+    with transaction.atomic():
+        if OrganizationExport.objects.filter(pk=export.pk, status__in=IN_PROGRESS).update(
+            status=ExportStatus.FAILED, finished_at=timezone.now()
+        ):
+            record_audit(
+                action="export.failed",
+                target=export,
+                organization=export.organization,
+                actor_label=actor_label,
+                after={"reason": reason},
+            )
+
+
 def record_download(*, export: OrganizationExport, user) -> None:
     """Who took a copy of the organization's data, and when."""
     record_audit(action="export.downloaded", target=export, organization=export.organization, actor=user)
@@ -151,9 +165,9 @@ def record_download(*, export: OrganizationExport, user) -> None:
 def expire_exports(*, now: datetime | None = None) -> int:
     """Delete the files of exports past their expiry, and fail exports whose worker died; returns how many."""
     now = now or timezone.now()
-    OrganizationExport.objects.filter(status__in=IN_PROGRESS, created_at__lt=now - STALE_EXPORT).update(
-        status=ExportStatus.FAILED, finished_at=now
-    )
+    stale = OrganizationExport.objects.filter(status__in=IN_PROGRESS, created_at__lt=now - STALE_EXPORT)
+    for export in stale.select_related("organization").order_by("pk"):
+        _fail(export, reason="stale", actor_label="privacy.tick")
     expired = 0
     storage = export_storage()
     due = OrganizationExport.objects.filter(status=ExportStatus.READY, expires_at__lte=now).select_related(

@@ -175,6 +175,7 @@ def test_an_export_whose_worker_died_is_failed_so_the_owner_can_ask_again(tenant
 
     stuck.refresh_from_db()
     assert stuck.status == ExportStatus.FAILED
+    assert AuditEvent.objects.filter(action="export.failed", target_id=str(stuck.pk)).exists()
     assert _request(tenant, committed)["id"] != stuck.pk
 
 
