@@ -26,8 +26,10 @@ from agents.models import Conversation
 from billing.errors import BillingError, BillingErrorCode
 from billing.models import Payment
 from billing.services import cancel
+from botgeneric import telegram_bot_api as bot_api
 from botgeneric.errors import ApiErrorCode, DomainError
-from deployments.models import Contact, Deployment
+from deployments.models import Contact, Deployment, DeploymentChannel
+from deployments.services import bot_token
 from leads.models import Lead, LeadWatcher
 from notifications.models import Notification
 from privacy.errors import PrivacyErrorCode
@@ -151,6 +153,9 @@ def erase_organization(*, organization_id: int, now: datetime | None = None) -> 
 def _erase_contents(organization: Organization) -> dict[str, int]:
     org_id = organization.pk
     members = list(User.objects.select_for_update().filter(organization_id=org_id).order_by("pk"))
+    bots = Deployment.objects.filter(organization_id=org_id, channel=DeploymentChannel.TELEGRAM).order_by("pk")
+    tokens = [token for token in (bot_token(bot) for bot in bots) if token]
+    transaction.on_commit(lambda: _disconnect_bots(tokens))
     erased = {
         "leads": Lead.objects.filter(organization_id=org_id).delete()[0],
         "lead_watchers": LeadWatcher.objects.filter(user__organization_id=org_id).delete()[0],
@@ -170,6 +175,15 @@ def _erase_contents(organization: Organization) -> dict[str, int]:
         anonymize_user(user=member)
     erased["audit_events"] = AuditEvent.objects.filter(organization_id=org_id).exclude(KEPT_AUDIT).delete()[0]
     return erased
+
+
+def _disconnect_bots(tokens: list[str]) -> None:
+    """After commit: the customer's bots stop sending us updates (best effort, like deleting a deployment)."""
+    for token in tokens:
+        try:
+            bot_api.delete_webhook(token)
+        except bot_api.BotApiError as error:
+            logger.warning("deleteWebhook failed for an erased organization's bot: %s", error.description)
 
 
 def _anonymize_accounting(organization: Organization, *, old_name: str) -> None:

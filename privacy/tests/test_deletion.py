@@ -14,6 +14,8 @@ from billing.models import AccountStatus, BillingAccount, Invoice, Payment, Plan
 from botgeneric.channels import Channel
 from botgeneric.errors import DomainError
 from deployments.models import Contact, Deployment
+from deployments.services import encrypt_bot_token
+from deployments.tests.factories import DeploymentFactory
 from leads.models import Lead
 from notifications.models import Notification
 from policy.errors import DenyCode, PolicyDenied
@@ -25,10 +27,13 @@ from privacy.models import OrganizationExport
 from privacy.services import export_storage, request_export
 from tenants.models import ApiKey, AuditEvent, Invitation, Organization
 from tenants.services import create_api_key, hash_secret
+from testing.fakes.telegram_api import BOT_ID, FakeTelegramAPI
 from usage.models import UsageEvent
 from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
+
+SHOP_BOT = "5550002:SHOP-bot-token-of-an-erased-organization"
 
 
 def _agent(tenant):
@@ -202,3 +207,23 @@ def test_the_owner_deletes_and_restores_on_the_dashboard(tenant, committed):
     with committed(execute=True):
         browser.post("/organization/delete/", {"confirm": tenant.organization.name})
     assert b"scheduled for deletion" in member.get("/dashboard/").content
+
+
+@pytest.fixture
+def fake_telegram(settings):
+    server = FakeTelegramAPI(token=f"{BOT_ID}:platform-token-for-the-fake").start()
+    server.add_bot(SHOP_BOT, username="shop_bot")
+    settings.TELEGRAM_API_SERVER = server.base_url
+    yield server
+    server.stop()
+
+
+def test_erasing_disconnects_the_organizations_telegram_bots(tenant, committed, fake_telegram):
+    DeploymentFactory(organization=tenant.organization, telegram=True, bot_token_encrypted=encrypt_bot_token(SHOP_BOT))
+    schedule_deletion(user=tenant.owner, confirm=tenant.organization.name)
+    due = Organization.objects.get(pk=tenant.organization.pk).deletion_due_at
+
+    with committed(execute=True):
+        erase_organization(organization_id=tenant.organization.pk, now=due + timedelta(minutes=1))
+
+    assert fake_telegram.calls_of("deleteWebhook", SHOP_BOT)
