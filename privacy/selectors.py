@@ -26,7 +26,11 @@ def check_owner(*, user) -> None:
 def exports_for(*, user) -> QuerySet[OrganizationExport]:
     """The owner's organization's exports, newest first."""
     check_owner(user=user)
-    return OrganizationExport.objects.filter(organization_id=user.organization_id).order_by("-created_at", "-id")
+    return (
+        OrganizationExport.objects.filter(organization_id=user.organization_id)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def access_export(*, user, export_id: int) -> OrganizationExport:

@@ -8,6 +8,7 @@ from privacy.selectors import export_link
 
 class ExportOutput(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ExportStatus.choices, read_only=True)
+    requested_by = serializers.EmailField(source="requested_by.email", allow_null=True, default=None, read_only=True)
     download_url = serializers.SerializerMethodField(
         help_text="While the export is ready: the link e-mailed to the owner (the dashboard's download page, "
         "for the signed-in owner; it expires with the file). Otherwise null."
@@ -15,7 +16,7 @@ class ExportOutput(serializers.ModelSerializer):
 
     class Meta:
         model = OrganizationExport
-        fields = ["id", "status", "created_at", "finished_at", "expires_at", "size", "download_url"]
+        fields = ["id", "status", "requested_by", "created_at", "finished_at", "expires_at", "size", "download_url"]
 
     def get_download_url(self, export: OrganizationExport) -> str | None:
         return export_link(export) if export.status == ExportStatus.READY else None

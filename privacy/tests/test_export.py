@@ -89,6 +89,7 @@ def test_the_export_is_listed_with_its_link_for_the_owner(tenant, committed):
     assert [row["id"] for row in listed] == [export_id]
     assert detail["download_url"].endswith(_link_path())
     assert detail["expires_at"] is not None
+    assert detail["requested_by"] == tenant.owner.email
 
 
 @pytest.mark.parametrize("role", ["admin", "member"])
@@ -181,7 +182,7 @@ def test_an_export_whose_worker_died_is_failed_so_the_owner_can_ask_again(tenant
 
 def test_listing_exports_costs_a_fixed_number_of_queries(tenant, django_assert_max_num_queries):
     for status in (ExportStatus.READY, ExportStatus.EXPIRED, ExportStatus.FAILED, ExportStatus.READY):
-        OrganizationExport.objects.create(organization=tenant.organization, status=status)
+        OrganizationExport.objects.create(organization=tenant.organization, status=status, requested_by=tenant.owner)
     client = tenant.client(tenant.owner)
 
     with django_assert_max_num_queries(4):
