@@ -45,7 +45,7 @@ def request_export(*, user, now: datetime | None = None) -> OrganizationExport:
             _check_interval(organization_id=user.organization_id, now=now)
             export = OrganizationExport.objects.create(organization_id=user.organization_id, requested_by=user)
             record_audit(action="export.requested", target=export, organization=user.organization, actor=user)
-            from privacy.tasks import build_export
+            from privacy.tasks import build_export  # the tasks module imports this one
 
             enqueue_on_commit(build_export, export_pk=export.pk)
     except IntegrityError:
