@@ -3,11 +3,13 @@ templates/notifications/<kind>/ in the active language (the caller activates the
 e-mail's HTML part from templates/notifications/email.html."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from allauth.utils import build_absolute_uri
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -46,8 +48,8 @@ def render(notification: Notification) -> Message:
 
 
 def _prepared(stored: dict) -> dict:
-    """The stored context with its dates as datetimes, a plan's name in the active language and a
-    metric's name in words."""
+    """The stored context with its dates as datetimes, a plan's name in the active language, a metric's
+    name in words and an amount as the language writes it."""
     context = dict(stored)
     for name, value in stored.items():
         if name.endswith("_at") and isinstance(value, str):
@@ -56,4 +58,6 @@ def _prepared(stored: dict) -> dict:
         context["plan"] = context["plan_ru"]
     if "metric" in context:
         context["metric_name"] = METRIC_WORDS.get(context["metric"], context["metric"])
+    if "amount" in context:
+        context["amount"] = number_format(Decimal(context["amount"]), decimal_pos=2, force_grouping=True)
     return context

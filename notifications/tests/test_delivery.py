@@ -1,12 +1,13 @@
 """Issue 17 item 4: a notice is recorded once per user and key, sent after commit by a task in the
 user's language, by e-mail and (linked users) Telegram; each kind can be switched off."""
 
+import threading
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 
 from background.models import DeadLetter
 from notifications.models import Kind, Notification
@@ -105,3 +106,30 @@ def test_mail_goes_through_the_queue_to_the_smtp_server(owner, smtp, django_capt
     message = message_from_bytes(raw)
     assert message["To"] == owner.email
     assert str(make_header(decode_header(message["Subject"]))) == "80 % of your requests quota is used"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_triggers_of_one_notice_send_it_once(owner):
+    callers = 8
+    barrier, created, errors = threading.Barrier(callers), [], []
+
+    def fire():
+        try:
+            barrier.wait()
+            created.extend(warn([owner]))
+        except Exception as error:  # noqa: BLE001 — surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fire) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not errors, errors
+    assert len(created) == 1
+    assert Notification.objects.count() == 1
+    assert [message.to for message in mail.outbox] == [[owner.email]]
