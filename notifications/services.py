@@ -34,7 +34,7 @@ UNDELIVERABLE_STATUSES = (400, 403)
 
 
 def notify(*, kind: Kind, users: Iterable, key: str, context: dict, organization_id: int | None = None) -> list[int]:
-    """Record notice `kind` about `key` (e.g. "quota_warning:account:7:2026-12-01:requests") for each of
+    """Record notice `kind` about `key` (e.g. "quota_warning:<account>:<period start>:requests") for each of
     `users` who did not switch the kind off, unless that user already has it; deliver the new ones
     after commit. `context` must be JSON-safe (dates as ISO strings, named `…_at`). Returns the new ids."""
     users = list(users)

@@ -97,7 +97,9 @@ def test_exhausted_quota_says_when_it_resets(feed, catalog, talking, fake_telegr
     feed(talking.text("one"))
     feed(talking.text("two"))
 
-    answer, refusal = fake_telegram.sent_texts(talking.chat_id)
+    # The owner talking to the bot also hears, once, that the quota is used up (the platform's notice).
+    notice, answer, refusal = fake_telegram.sent_texts(talking.chat_id)
+    assert notice.startswith("Your requests quota is used up")
     assert answer == "echo: one"
     assert "1 of 1" in refusal and period_end.strftime("%Y-%m-%d") in refusal and "/subscribe" in refusal
 

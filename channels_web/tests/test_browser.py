@@ -86,7 +86,7 @@ def test_signup_chat_switch_to_russian_and_the_plan_boundary(live_server, catalo
 
     page.get_by_role("link", name="Profile").click()
     page.get_by_label("Language").select_option("ru")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.get_by_role("link", name="Кабинет")).to_be_visible()
 
