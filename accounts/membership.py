@@ -6,8 +6,8 @@ The link carries a random token of which only a hash is stored; it works once, u
 (`accounts.services.register_user(invitation_token=…)`) and joins instead of getting an organization of
 their own; a signed-in person whose organization is theirs alone and empty (`accounts.selectors.own_data_of`)
 moves, and that empty organization is removed. Seats are the policy's (`policy.seats.can_add_member`), asked
-while the organization's row is locked. Every change writes an audit row; a join fires
-`accounts.signals.member_joined` after commit.
+while the organization's row is locked. Every change writes an audit row; a join sends the `member.joined`
+webhook after commit.
 
 Locks are taken in one order: organizations by id, then the invitation, then people by id.
 """
@@ -32,7 +32,6 @@ from accounts.email_addresses import normalize_email
 from accounts.errors import AccountErrorCode
 from accounts.models import User
 from accounts.selectors import own_data_of
-from accounts.signals import member_joined
 from botgeneric.errors import ApiErrorCode, DomainError
 from policy.seats import can_add_member, can_join
 from tenants.errors import TenantErrorCode
@@ -216,11 +215,6 @@ def record_join(*, user: User, invitation: Invitation, moved_from: int | None = 
         organization=organization,
         actor=user,
         after={"email": user.email, "role": invitation.role, "invitation": invitation.pk, "moved_from": moved_from},
-    )
-    transaction.on_commit(
-        lambda: member_joined.send(
-            sender=Organization, organization=organization, user=user, role=invitation.role, invitation=invitation
-        )
     )
     announce_member_joined(user, organization_id=organization.pk, role=invitation.role)
 
