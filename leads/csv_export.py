@@ -1,13 +1,12 @@
-"""Leads as CSV rows for a spreadsheet. Every text came from an end client, so a cell that a spreadsheet
-would read as a formula (=, +, -, @, a tab or a carriage return first) is quoted with a leading `'`;
-a phone number (digits and + - ( ) . and spaces only, nothing a formula could call) is left as it is."""
+"""Leads as CSV rows for a spreadsheet. Every text came from an end client, so every cell goes through
+`botgeneric.spreadsheet.safe_text` (no formulas; phone numbers kept as they are)."""
 
 import csv
-import re
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from botgeneric.spreadsheet import safe_text
 from leads.models import Lead
 
 COLUMNS = [
@@ -27,8 +26,6 @@ COLUMNS = [
     "agent",
     "conversation_id",
 ]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PHONE = re.compile(r"\+?[\d\s().-]+")
 CHUNK_ROWS = 500
 
 
@@ -40,8 +37,7 @@ class _Line:
 
 
 def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) and not _PHONE.fullmatch(text) else text
+    return safe_text("" if value is None else str(value))
 
 
 def _row(lead: Lead) -> list[str]:

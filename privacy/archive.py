@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from agents.models import Conversation, Message
 from billing.models import Payment
+from botgeneric.spreadsheet import safe_text
 from deployments.models import Contact
 from leads.models import Lead
 from tenants.models import AuditEvent, Organization
@@ -199,4 +200,5 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-    return str(value)
+    # Messages, names and notes were typed by people: opened in a spreadsheet they must stay text.
+    return safe_text(value) if isinstance(value, str) else str(value)

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from billing import analytics as billing_analytics
 from billing.analytics import Window
 from botgeneric.money_display import cents, llm_cost_usd, money
+from botgeneric.spreadsheet import safe_text
 from usage import analytics
 
 COST_STEP = Decimal("0.000001")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY, USD, INT, PCT, MS, TEXT = "money", "usd", "int", "pct", "ms", "text"
 
 
@@ -79,7 +79,7 @@ def _plain(value, kind: str) -> str:
         return f"{value:.0f}"
     text = str(value)
     # A name a customer chose must not become a spreadsheet formula when the CSV is opened.
-    return f"'{text}" if kind == TEXT and text.startswith(FORMULA_STARTS) else text
+    return safe_text(text) if kind == TEXT else text
 
 
 def _change(now: Decimal, before: Decimal) -> float | None:

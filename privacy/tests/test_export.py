@@ -1,5 +1,6 @@
 """Data export: an owner's ZIP of every section of the organization, e-mailed as an expiring link."""
 
+import csv
 import io
 import json
 import re
@@ -12,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.models import Message
 from privacy.models import ExportStatus, OrganizationExport
 from privacy.services import expire_exports, export_storage
 from tenants.models import AuditEvent
@@ -78,6 +80,18 @@ def test_the_owner_gets_a_zip_with_every_section_of_the_organization_and_none_of
     everything = b"".join(archive.read(name) for name in names).decode()
     assert "alpha" in everything
     assert "omega" not in everything
+
+
+def test_text_people_typed_stays_text_in_the_csv_files_and_exact_in_the_json(tenant, committed):
+    formula = '=HYPERLINK("http://evil.example","open")'
+    Message.objects.filter(conversation__organization=tenant.organization).update(content=formula)
+    _request(tenant, committed)
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(_download(tenant.owner, _link_path()).streaming_content)))
+
+    rows = list(csv.DictReader(io.StringIO(archive.read("messages.csv").decode())))
+    assert rows and {row["content"] for row in rows} == {"'" + formula}
+    assert {row["content"] for row in json.loads(archive.read("messages.json"))} == {formula}
 
 
 def test_the_export_is_listed_with_its_link_for_the_owner(tenant, committed):
