@@ -66,17 +66,26 @@ def _body(request) -> dict:
     return body
 
 
+async def _opened(request, public_key: str) -> tuple[Deployment | None, str, HttpResponse | None]:
+    """The deployment and the page's origin for a widget POST, or the answer that ends the call here:
+    a refusal, a CORS preflight, another method."""
+    deployment, refusal = await _deployment_for(request, public_key)
+    if refusal is not None:
+        return None, "", refusal
+    origin = request.headers["Origin"]
+    if request.method == "OPTIONS":
+        return None, origin, _cors(HttpResponse(status=204), origin)
+    if request.method != "POST":
+        return None, origin, _cors(_error("method_not_allowed", "Use POST.", 405), origin)
+    return deployment, origin, None
+
+
 @csrf_exempt
 async def session(request, public_key: str) -> HttpResponse:
     """A visitor token for this browser: the one it sent back if still valid, else a new one."""
-    deployment, refusal = await _deployment_for(request, public_key)
-    if refusal is not None:
-        return refusal
-    origin = request.headers["Origin"]
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204), origin)
-    if request.method != "POST":
-        return _cors(_error("method_not_allowed", "Use POST.", 405), origin)
+    deployment, origin, early = await _opened(request, public_key)
+    if early is not None:
+        return early
     try:
         body = _body(request)
         token = str(body.get("visitor_token") or "")
@@ -115,14 +124,10 @@ async def _answer_events(deployment: Deployment, contact, text: str, locale: str
 @csrf_exempt
 async def messages(request, public_key: str) -> HttpResponse:
     """One visitor message: `{"visitor_token", "text", "locale"?}` → the agent's answer, streamed."""
-    deployment, refusal = await _deployment_for(request, public_key)
-    if refusal is not None:
-        return refusal
-    origin = request.headers["Origin"]
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204), origin)
-    if request.method != "POST":
-        return _cors(_error("method_not_allowed", "Use POST.", 405), origin)
+    deployment, origin, early = await _opened(request, public_key)
+    if early is not None:
+        return early
+    locale = "en"  # until the body says otherwise: the language of a refusal's text
     try:
         body = _body(request)
         visitor = widget.visitor_id(deployment=deployment, token=str(body.get("visitor_token") or ""))
@@ -141,7 +146,7 @@ async def messages(request, public_key: str) -> HttpResponse:
     except DomainError as error:
         body = error.as_dict()
         if error.code == DeploymentErrorCode.VISITOR_RATE_LIMITED:
-            with translation.override(str(locals().get("locale") or "en")):
+            with translation.override(locale):
                 body["text"] = answering.client_message(error)
         return _cors(JsonResponse(body, status=error.http_status), origin)
     response = StreamingHttpResponse(
