@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
 from accounts.models import User
 from agents.models import Conversation, Message
-from billing.models import Payment
+from billing.models import Invoice, Payment
 from botgeneric.spreadsheet import safe_text
 from deployments.models import Contact
 from leads.models import Lead
@@ -128,17 +127,8 @@ def sections(organization: Organization) -> list[Section]:
 
 
 def _invoices(org_id: int) -> list[Section]:
-    """The invoices section, when billing has invoices."""
-    try:
-        invoice = apps.get_model("billing", "Invoice")
-    except LookupError:
-        return []
-    names = {field.name for field in invoice._meta.concrete_fields}
-    scope = {"organization_id": org_id} if "organization" in names else {"account__organization_id": org_id}
-    columns = tuple(
-        field.attname for field in invoice._meta.concrete_fields if field.get_internal_type() != "BinaryField"
-    )
-    return [_section("invoices", invoice.objects.filter(**scope), columns)]
+    columns = tuple(field.attname for field in Invoice._meta.concrete_fields)
+    return [_section("invoices", Invoice.objects.filter(account__organization_id=org_id), columns)]
 
 
 def write_archive(*, organization: Organization, target: IO[bytes]) -> None:

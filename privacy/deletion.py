@@ -13,7 +13,6 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
@@ -24,7 +23,7 @@ from accounts.deletion import anonymize_user
 from accounts.models import User
 from agents.models import Conversation
 from billing.errors import BillingError, BillingErrorCode
-from billing.models import Payment
+from billing.models import Invoice, Payment
 from billing.services import cancel
 from botgeneric import telegram_bot_api as bot_api
 from botgeneric.errors import ApiErrorCode, DomainError
@@ -195,27 +194,15 @@ def _anonymize_accounting(organization: Organization, *, old_name: str) -> None:
     for payment in Payment.objects.filter(account__organization=organization).order_by("pk"):
         payment.raw = _scrub(payment.raw, old_name)
         payment.save(update_fields=["raw", "updated_at"])
-    invoice = _invoice_model()
-    if invoice is None:
-        return
-    names = {field.name for field in invoice._meta.concrete_fields}
-    scope = {"organization": organization} if "organization" in names else {"account__organization": organization}
     text_fields = [
         field.name
-        for field in invoice._meta.concrete_fields
+        for field in Invoice._meta.concrete_fields
         if isinstance(field, models.CharField | models.TextField | models.JSONField) and not field.choices
     ]
-    for row in invoice.objects.filter(**scope).order_by("pk"):
+    for row in Invoice.objects.filter(account__organization=organization).order_by("pk"):
         for name in text_fields:
             setattr(row, name, _scrub(getattr(row, name), old_name, new_name=organization.name))
         row.save(update_fields=text_fields)
-
-
-def _invoice_model():
-    try:
-        return apps.get_model("billing", "Invoice")
-    except LookupError:
-        return None
 
 
 def _scrub(value, old_name: str, *, new_name: str = ""):
