@@ -92,6 +92,22 @@ def fake_yookassa(settings):
 
 
 @pytest.fixture
+def smtp(settings):
+    """Mail as in production: queued after commit, delivered by the e-mail task to a fake SMTP server on
+    127.0.0.1 (`.messages`)."""
+    from testing.fakes.smtp_server import FakeSMTP
+
+    server = FakeSMTP().start()
+    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def same_rate_window():
     """Rate limits count in fixed one-minute windows: a test whose calls must land in one window
     starts early enough in a window that they cannot straddle its boundary."""

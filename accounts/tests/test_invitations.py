@@ -19,7 +19,6 @@ from billing.tests.account_factories import BillingAccountFactory
 from billing.tests.factories import PlanFactory
 from tenants.models import AuditEvent, Invitation, Organization, Role
 from tenants.services import create_api_key
-from testing.fakes.smtp_server import FakeSMTP
 
 pytestmark = pytest.mark.django_db
 
@@ -292,19 +291,6 @@ def test_the_mail_is_in_the_invitees_language_when_they_have_an_account(invite, 
     [message] = mail.outbox
     assert "приглашает" in message.subject
     assert "Принять приглашение" in message.body
-
-
-@pytest.fixture
-def smtp(settings):
-    """The production path: mail queued after commit, delivered by the e-mail task to a fake SMTP server."""
-    server = FakeSMTP().start()
-    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
-    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield server
-    server.stop()
 
 
 def test_the_invitation_reaches_the_mail_server_only_after_commit_with_a_working_link(

@@ -9,7 +9,6 @@ from django.db import transaction
 
 from background.models import DeadLetter
 from tenants.models import AuditEvent
-from testing.fakes.smtp_server import FakeSMTP
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +18,6 @@ def queued_mail(settings):
     """The production setting (mail queued through the task), delivering into Django's test outbox."""
     settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
     settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def smtp(settings):
-    server = FakeSMTP().start()
-    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
-    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield server
-    server.stop()
 
 
 def test_the_verification_mail_of_a_sign_up_is_delivered_by_the_task_after_commit(

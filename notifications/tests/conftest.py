@@ -3,7 +3,6 @@ import pytest
 from accounts.tests.factories import UserFactory
 from billing.tests.account_factories import BillingAccountFactory, make_plan
 from tenants.models import Role
-from testing.fakes.smtp_server import FakeSMTP
 from testing.fakes.telegram_api import BOT_ID, FakeTelegramAPI
 
 BOT_TOKEN = f"{BOT_ID}:TEST-token-for-notifications"
@@ -15,19 +14,6 @@ def bot_api(settings):
     server = FakeTelegramAPI(token=BOT_TOKEN).start()
     settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
     settings.TELEGRAM_API_SERVER = server.base_url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(settings):
-    """Mail as in production: queued after commit, delivered by the task to an SMTP server (the fake)."""
-    server = FakeSMTP().start()
-    settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
-    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield server
     server.stop()
 
