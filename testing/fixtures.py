@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -105,6 +107,24 @@ def smtp(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield server
     server.stop()
+
+
+#: Where the per-chat lock of the Telegram bots lives: Redis, PostgreSQL without it, PostgreSQL while it is down.
+CHAT_LOCK_BACKENDS = {
+    "redis": os.environ.get("REDIS_URL", ""),
+    "postgresql": "",
+    "redis down, postgresql": "redis://127.0.0.1:1/0",
+}
+
+
+@pytest.fixture(params=list(CHAT_LOCK_BACKENDS))
+def lock_backend(request, settings):
+    """Each chat-lock test once per place the lock can live."""
+    if request.param == "redis" and not CHAT_LOCK_BACKENDS["redis"]:
+        pytest.skip("REDIS_URL is not set")
+    settings.REDIS_URL = CHAT_LOCK_BACKENDS[request.param]
+    settings.REDIS_TIMEOUT_SECONDS = 0.5
+    return request.param
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Each thread below stands for an app server: the webhook runs in its own event lo
 in-process lock does not order them; only the shared lock (Redis, or PostgreSQL without it) does.
 """
 
-import os
 import threading
 import time
 
@@ -16,21 +15,6 @@ from django.urls import reverse
 from channels_tg.tests.conftest import WEBHOOK_SECRET, TelegramUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BACKENDS = {
-    "redis": os.environ.get("REDIS_URL", ""),
-    "postgresql": "",
-    "redis down, postgresql": "redis://127.0.0.1:1/0",
-}
-
-
-@pytest.fixture(params=list(BACKENDS))
-def lock_backend(request, settings):
-    if request.param == "redis" and not BACKENDS["redis"]:
-        pytest.skip("REDIS_URL is not set")
-    settings.REDIS_URL = BACKENDS[request.param]
-    settings.REDIS_TIMEOUT_SECONDS = 0.5
-    return request.param
 
 
 def deliver_at_once(*deliveries: tuple[dict, threading.Event | None]) -> None:

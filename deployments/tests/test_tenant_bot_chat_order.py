@@ -17,21 +17,6 @@ from deployments.tests.test_telegram_deployments import deploy_bot, post_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BACKENDS = {
-    "redis": os.environ.get("REDIS_URL", ""),
-    "postgresql": "",
-    "redis down, postgresql": "redis://127.0.0.1:1/0",
-}
-
-
-@pytest.fixture(params=list(BACKENDS))
-def lock_backend(request, settings):
-    if request.param == "redis" and not BACKENDS["redis"]:
-        pytest.skip("REDIS_URL is not set")
-    settings.REDIS_URL = BACKENDS[request.param]
-    settings.REDIS_TIMEOUT_SECONDS = 0.5
-    return request.param
-
 
 def deliver_at_once(deployment, *deliveries: tuple[dict, threading.Event | None]) -> None:
     """POST each update to the bot's webhook from its own thread ("server"), each once its event is set."""
