@@ -227,3 +227,28 @@ def test_erasing_disconnects_the_organizations_telegram_bots(tenant, committed, 
         erase_organization(organization_id=tenant.organization.pk, now=due + timedelta(minutes=1))
 
     assert fake_telegram.calls_of("deleteWebhook", SHOP_BOT)
+
+
+def test_an_api_call_to_an_agent_during_the_grace_period_names_the_pending_deletion(tenant, committed, fake_openai):
+    agent = _agent(tenant)
+    _delete(tenant, committed)
+
+    response = tenant.client(tenant.member).post(f"/api/v1/agents/{agent.pk}/invoke", {"input": "hi"}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (403, "organization_pending_deletion")
+
+
+def test_an_openai_client_during_the_grace_period_is_told_of_the_pending_deletion(tenant, committed, fake_openai):
+    agent = _agent(tenant)
+    _, secret = create_api_key(organization=tenant.organization, name="client", actor=tenant.owner)
+    _delete(tenant, committed)
+
+    response = APIClient().post(
+        "/api/v1/openai/chat/completions",
+        {"model": agent.slug, "messages": [{"role": "user", "content": "hi"}]},
+        format="json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+    assert response.status_code == 403, response.json()
+    assert response.json()["error"]["code"] == "organization_pending_deletion"
