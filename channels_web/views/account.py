@@ -29,8 +29,8 @@ def home(request):
     return render(request, "web/landing.html")
 
 
-def _require_manager(user) -> None:
-    """Organization settings are for its owners and admins only."""
+def require_manager(user) -> None:
+    """Organization settings (API keys, webhooks) are for its owners and admins only."""
     if not user.organization_id or not user.can_manage_organization:
         raise PermissionDenied
 
@@ -107,7 +107,7 @@ def organization(request):
 @require_POST
 def api_key_create(request):
     """Create a key and show its secret in this one response; it is never retrievable again."""
-    _require_manager(request.user)
+    require_manager(request.user)
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _organization_page(request, form=form, status=400)
@@ -127,7 +127,7 @@ def api_key_create(request):
 @login_required
 @require_POST
 def api_key_revoke(request, key_id: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     try:
         key = access_api_key(user=request.user, key_id=key_id)
     except NotFound:

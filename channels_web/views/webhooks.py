@@ -3,7 +3,6 @@ read each endpoint's deliveries and send one again."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,18 +11,14 @@ from django.views.decorators.http import require_POST
 from botgeneric.errors import DomainError
 from channels_web.forms import WebhookEndpointForm
 from channels_web.messages import describe_error
+from channels_web.views.account import require_manager
 from webhooks import selectors, services
 
 DELIVERIES_SHOWN = 50
 
 
-def _require_manager(user) -> None:
-    if not user.organization_id or not user.can_manage_organization:
-        raise PermissionDenied
-
-
 def _endpoint(request, endpoint_id: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     try:
         return selectors.access_endpoint(user=request.user, endpoint_id=endpoint_id)
     except selectors.NotFound:
@@ -51,7 +46,7 @@ def _list_page(request, *, form, secret=None, new_endpoint=None, status=200):
 
 @login_required
 def webhooks(request):
-    _require_manager(request.user)
+    require_manager(request.user)
     return _list_page(request, form=WebhookEndpointForm())
 
 
@@ -59,7 +54,7 @@ def webhooks(request):
 @require_POST
 def webhook_create(request):
     """Register an endpoint and show its secret in this one response; it is never shown again."""
-    _require_manager(request.user)
+    require_manager(request.user)
     form = WebhookEndpointForm(request.POST)
     if not form.is_valid():
         return _list_page(request, form=form, status=400)
