@@ -141,13 +141,20 @@ class UsageDaily(DailySums):
         return f"{self.day} {self.organization_id} {self.agent_id} {self.channel}: {self.requests}"
 
 
-class OrganizationDaily(DailySums):
-    """All calls of one UTC day per organization and agent: margins and the costliest organizations."""
+class OrganizationAgentSums(DailySums):
+    """The key of the margin roll-ups: one organization and one agent."""
 
     organization = models.ForeignKey(
         "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     agent = _kept_id("agents.Agent")
+
+    class Meta:
+        abstract = True
+
+
+class OrganizationDaily(OrganizationAgentSums):
+    """All calls of one UTC day per organization and agent: margins and the costliest organizations."""
 
     class Meta:
         constraints = [
@@ -161,14 +168,9 @@ class OrganizationDaily(DailySums):
         return f"{self.day} {self.organization_id} {self.agent_id}: {self.requests}"
 
 
-class OrganizationWeekly(DailySums):
+class OrganizationWeekly(OrganizationAgentSums):
     """`OrganizationDaily` summed per ISO week (`day` is its Monday): a long period reads its whole weeks here
     and only the days at its edges from the daily rows."""
-
-    organization = models.ForeignKey(
-        "tenants.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    agent = _kept_id("agents.Agent")
 
     class Meta:
         constraints = [
