@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from agents import serializers as s
 from agents.selectors import access_agent, access_conversation, conversations_for, messages_of
-from agents.services import StreamDone, TextDelta, invoke_stream
+from agents.services import Started, StreamDone, TextDelta, release_started, start, stream_started
 from agents.streaming import (
     AsyncAPIView,
     EventStreamNegotiation,
@@ -73,25 +73,19 @@ class AgentInvokeView(AsyncAPIView):
             **INVOKE_ERRORS,
         },
     )
-    async def post(self, request, prepared, pk=None):
-        data, agent, conversation = prepared
-        stream = invoke_stream(
-            user=request.user,
-            agent=agent,
-            channel=self.policy_channel,
-            input=data["input"],
-            variables=data["variables"],
-            conversation=conversation,
-            access=getattr(request, "policy_access", None),
-        )
-        first = await anext(stream)  # refusals and failures before the answer starts raise here
+    async def post(self, request, prepared: tuple[dict, Started], pk=None):
+        data, started = prepared
+        stream = stream_started(started)
+        first = await anext(stream)  # failures before the answer starts raise here
         if wants_event_stream(request, data):
             return await event_stream_response(request, _sse(first, stream))
         async for event in stream:
             first = event
         return Response(s.invoke_output(first.result))
 
-    def prepare(self, request, pk=None):
+    def prepare(self, request, pk=None) -> tuple[dict, Started]:
+        """Validate, decide (PolicyPermission) and start the call — render, reserve — in the one trip to a
+        thread before the answer: refusals are raised from here, metered."""
         data = s.validated_invoke_input(request.data)
         agent = access_agent(agent_id=pk)
         self.check_object_permissions(request, agent)
@@ -102,7 +96,19 @@ class AgentInvokeView(AsyncAPIView):
                 conversation_id=data["conversation_id"],
                 history=settings.CONVERSATION_HISTORY_MESSAGES,
             )
-        return data, agent, conversation
+        started = start(
+            user=request.user,
+            agent=agent,
+            channel=self.policy_channel,
+            input=data["input"],
+            variables=data["variables"],
+            conversation=conversation,
+            access=getattr(request, "policy_access", None),
+        )
+        return data, started
+
+    def abandon(self, prepared: tuple[dict, Started]) -> None:
+        release_started(prepared[1])
 
 
 def _event(name: str, data: dict) -> str:

@@ -32,13 +32,15 @@ from agents.openai_responses import ResponseShape, new_response_id, response_eve
 from agents.selectors import access_conversation, agent_by_slug, with_active_prompt
 from agents.services import (
     InvokeResult,
+    Started,
     StreamDone,
     TextDelta,
     ToolCallDelta,
     discard_unanswered,
-    invoke_stream,
-    release_connection,
+    release_started,
+    start,
     start_conversation,
+    stream_started,
 )
 from agents.streaming import AsyncAPIView, event_stream_response, with_keepalives
 from botgeneric.channels import Channel
@@ -47,7 +49,7 @@ from botgeneric.openapi import ERROR_EXTRAS
 from policy.errors import DenyCode, PolicyDenied
 from policy.headroom import headroom
 from policy.selectors import agents_for
-from policy.services import Access, check_access
+from policy.services import Grant, check_access
 from prompts.models import LockableParameter
 from tenants.authentication import BearerApiKeyAuthentication
 from tenants.permissions import ApiKeyScopes
@@ -276,14 +278,17 @@ def _model(agent: Agent) -> dict:
 class PreparedRequest:
     data: Any
     agent: Agent
-    access: Access
-    conversation: Conversation | None
+    started: Started
+    # The conversation made for this request (the Responses API names it before the answer), if any.
+    made_conversation: Conversation | None = None
 
 
-def prepared_request(request, data) -> PreparedRequest:
+def prepared_request(request, data, *, name_conversation: bool = False) -> PreparedRequest:
     """Validate the body, find the agent (its active prompt joined), decide access (a refusal is metered,
-    as the REST API's PolicyPermission does), refuse locked parameters, and fetch the stored conversation
-    to continue, the caller's own only (404 otherwise)."""
+    as the REST API's PolicyPermission does), refuse locked parameters, fetch the stored conversation to
+    continue (the caller's own only, 404 otherwise), then start the call — render, reserve — all in the
+    view's one trip to a thread. `name_conversation`: a call that keeps its exchange gets its conversation
+    made first (removed again if the call is refused)."""
     data.is_valid(raise_exception=True)
     slug = data.validated_data["model"]
     agent = agent_by_slug(slug=slug)
@@ -298,12 +303,39 @@ def prepared_request(request, data) -> PreparedRequest:
         raise
     if agent.active_prompt is not None:
         data.check_locks(agent.active_prompt)
-    conversation = None
+    conversation = made = None
     if data.conversation_id is not None:
         conversation = access_conversation(
             user=request.user, conversation_id=data.conversation_id, history=settings.CONVERSATION_HISTORY_MESSAGES
         )
-    return PreparedRequest(data=data, agent=agent, access=access, conversation=conversation)
+    elif name_conversation and data.keeps_exchange:
+        conversation = made = start_conversation(
+            user=request.user, agent=agent, channel=Channel.API, title=data.agent_input
+        )
+    try:
+        started = start(
+            user=request.user,
+            agent=agent,
+            channel=Channel.API,
+            input=data.agent_input,
+            conversation=conversation,
+            access=access,
+            messages=data.wire_messages,
+            options=data.options,
+            store=data.keeps_exchange,
+        )
+    except DomainError:
+        if made is not None:
+            discard_unanswered(conversation=made)
+        raise
+    return PreparedRequest(data=data, agent=agent, started=started, made_conversation=made)
+
+
+def abandon_request(prepared: PreparedRequest) -> None:
+    """The client left before the answer began: give the reservation back, drop the conversation made."""
+    release_started(prepared.started)
+    if prepared.made_conversation is not None:
+        discard_unanswered(conversation=prepared.made_conversation)
 
 
 def _duration(seconds: int) -> str:
@@ -315,11 +347,12 @@ def _duration(seconds: int) -> str:
     return f"{minutes}m{seconds}s" if minutes else f"{seconds}s"
 
 
-def _ratelimit_headers(access: Access) -> dict[str, str]:
+def _ratelimit_headers(grant: Grant, result: InvokeResult | None = None) -> dict[str, str]:
     """`x-ratelimit-{limit,remaining,reset}-{requests,tokens}` from the rate limit and the plan's quota,
-    as they stand once this call is counted; a pair is left out when it is unlimited."""
-    rooms = headroom(access=access)
-    release_connection()
+    as they stand once this call is counted (with its real token counts once it is `result`); a pair is
+    left out when it is unlimited."""
+    tokens = (result.tokens_input, result.tokens_output) if result is not None else None
+    rooms = headroom(grant=grant, tokens=tokens)
     headers = {}
     for metric, room in (("requests", rooms.requests), ("tokens", rooms.tokens)):
         if room is not None:
@@ -349,25 +382,15 @@ class ChatCompletionsView(AsyncOpenAIView):
         },
     )
     async def post(self, request, prepared: PreparedRequest):
-        data = prepared.data
-        stream = invoke_stream(
-            user=request.user,
-            agent=prepared.agent,
-            channel=Channel.API,
-            input=data.agent_input,
-            conversation=prepared.conversation,
-            access=prepared.access,
-            messages=data.wire_messages,
-            options=data.options,
-            store=data.keeps_exchange,
-        )
+        data, grant = prepared.data, prepared.started.grant
+        stream = stream_started(prepared.started)
         first = await anext(stream)  # refusals and failures before the answer starts raise here
         completion_id, created, slug = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data.validated_data["model"]
         if data.validated_data["stream"]:
             include_usage = bool((data.validated_data.get("stream_options") or {}).get("include_usage"))
             chunks = _chunks(first, stream, _ChunkShape(completion_id, created, slug), include_usage=include_usage)
             response = await event_stream_response(request, chunks)
-            for name, value in (await sync_to_async(_ratelimit_headers)(prepared.access)).items():
+            for name, value in _ratelimit_headers(grant).items():
                 response[name] = value
             return response
         async for event in stream:
@@ -387,10 +410,13 @@ class ChatCompletionsView(AsyncOpenAIView):
         }
         if result.conversation is not None:
             body["metadata"] = {"conversation_id": str(result.conversation.pk)}
-        return Response(body, headers=await sync_to_async(_ratelimit_headers)(prepared.access))
+        return Response(body, headers=_ratelimit_headers(grant, result))
 
     def prepare(self, request) -> PreparedRequest:
         return prepared_request(request, ChatCompletionInput(data=request.data))
+
+    def abandon(self, prepared: PreparedRequest) -> None:
+        abandon_request(prepared)
 
 
 ResponseObject = inline_serializer(
@@ -428,46 +454,34 @@ class ResponsesView(AsyncOpenAIView):
         },
     )
     async def post(self, request, prepared: PreparedRequest):
-        data, agent = prepared.data, prepared.agent
-        conversation, started_here = prepared.conversation, False
-        if data.keeps_exchange and conversation is None:
-            conversation = await sync_to_async(start_conversation)(
-                user=request.user, agent=agent, channel=Channel.API, title=data.agent_input
-            )
-            started_here = True
-        stream = invoke_stream(
-            user=request.user,
-            agent=agent,
-            channel=Channel.API,
-            input=data.agent_input,
-            conversation=conversation,
-            access=prepared.access,
-            messages=data.wire_messages,
-            options=data.options,
-            store=data.keeps_exchange,
-        )
+        data, agent, started = prepared.data, prepared.agent, prepared.started
+        stream = stream_started(started)
         try:
-            first = await anext(stream)  # refusals and failures before the answer starts raise here
+            first = await anext(stream)  # failures before the answer starts raise here
         except DomainError:
-            if started_here:
-                await sync_to_async(discard_unanswered)(conversation=conversation)
+            if prepared.made_conversation is not None:
+                await sync_to_async(discard_unanswered)(conversation=prepared.made_conversation)
             raise
+        conversation = started.conversation
         response_id = new_response_id(conversation.pk if conversation is not None else None)
         shape = ResponseShape(
             response_id=response_id, model=agent.slug, data=data.validated_data, store=data.keeps_exchange
         )
         if data.validated_data["stream"]:
             response = await event_stream_response(request, response_events(first, stream, shape))
-            for name, value in (await sync_to_async(_ratelimit_headers)(prepared.access)).items():
+            for name, value in _ratelimit_headers(started.grant).items():
                 response[name] = value
             return response
         async for event in stream:
             first = event
         body = shape.response(status="completed", result=first.result)
-        return Response(body, headers=await sync_to_async(_ratelimit_headers)(prepared.access))
+        return Response(body, headers=_ratelimit_headers(started.grant, first.result))
 
     def prepare(self, request) -> PreparedRequest:
-        return prepared_request(request, ResponsesInput(data=request.data))
+        return prepared_request(request, ResponsesInput(data=request.data), name_conversation=True)
+
+    def abandon(self, prepared: PreparedRequest) -> None:
+        abandon_request(prepared)
 
 
 class _ChunkShape:

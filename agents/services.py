@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
+from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -81,9 +82,12 @@ class AnswerNotSaved(DomainError):
 
 
 @dataclass
-class _Started:
-    """A call that is allowed, rendered and reserved: what settling it needs."""
+class Started:
+    """A call that is allowed, rendered and reserved (`start`): what streaming and settling it need."""
 
+    user: Any
+    channel: str
+    input: str
     grant: Grant
     call: runtime.PreparedCall
     conversation: Conversation | None
@@ -139,6 +143,18 @@ async def invoke_stream(
         options=options,
         store=store,
     )
+    async with contextlib.aclosing(stream_started(started, tool_context=tool_context)) as events:
+        async for event in events:
+            yield event
+
+
+async def stream_started(
+    started: Started, *, tool_context: ToolContext | None = None
+) -> AsyncIterator[TextDelta | ToolCallDelta | StreamDone]:
+    """`invoke_stream` for a call `start` already allowed and reserved (in the caller's own trip to a
+    thread, with its other reads): the same events, failures, charging and closing. A caller that got a
+    `Started` and will not stream it (it was cancelled meanwhile) gives it back with `release_started`."""
+    user, channel, input = started.user, started.channel, started.input
     settle = sync_to_async(_settle)
     upstream = _upstream(started=started, user=user, tool_context=tool_context)
     try:
@@ -207,32 +223,32 @@ async def _shielded(awaitable: Awaitable):
     return await asyncio.shield(awaitable)
 
 
-async def _start_shielded(**kwargs) -> _Started:
-    """`_start` in a thread. If the caller is cancelled meanwhile, the reservation it may have made is
+async def _start_shielded(**kwargs) -> Started:
+    """`start` in a thread. If the caller is cancelled meanwhile, the reservation it may have made is
     given back once it is made, so a client that hangs up early leaves no reservation behind."""
-    task = asyncio.ensure_future(sync_to_async(_start)(**kwargs))
+    task = asyncio.ensure_future(sync_to_async(start)(**kwargs))
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         with contextlib.suppress(DomainError):
             started = await task
-            await sync_to_async(_release)(started=started)
+            await sync_to_async(release_started)(started)
         raise
 
 
-def _start(
+def start(
     *,
     user,
     agent: Agent,
     channel: str,
     input: str,
-    variables: dict[str, str] | None,
-    conversation: Conversation | None,
-    access: Access | None,
+    variables: dict[str, str] | None = None,
+    conversation: Conversation | None = None,
+    access: Access | None = None,
     messages: list[dict] | None = None,
     options: runtime.CallOptions | None = None,
     store: bool = True,
-) -> _Started:
+) -> Started:
     """Everything before the first byte: decide (SPEC §5 order), render the prompt, reserve one request,
     the whole prompt's token estimate and the most output the call may produce (the version's max_tokens,
     or less if the caller asked for less). Each refusal or failure is metered (nothing charged) and raised."""
@@ -276,10 +292,19 @@ def _start(
         _record_denial(user=user, agent=agent, channel=channel, denied=denied)
         raise
     release_connection()
-    return _Started(grant=grant, call=call, conversation=conversation, store=store, tools=tools)
+    return Started(
+        user=user,
+        channel=channel,
+        input=input,
+        grant=grant,
+        call=call,
+        conversation=conversation,
+        store=store,
+        tools=tools,
+    )
 
 
-def _upstream(*, started: _Started, user, tool_context: ToolContext | None) -> runtime.UpstreamStream | ToolLoop:
+def _upstream(*, started: Started, user, tool_context: ToolContext | None) -> runtime.UpstreamStream | ToolLoop:
     if not started.tools:
         return runtime.UpstreamStream(started.call)
     context = tool_context or ToolContext(
@@ -312,7 +337,7 @@ def _record_denial(*, user, agent: Agent, channel: str, denied: PolicyDenied) ->
 
 def _settle(
     *,
-    started: _Started,
+    started: Started,
     user,
     channel: str,
     input: str,
@@ -476,7 +501,8 @@ def _history(conversation: Conversation | None) -> list:
     return recent_messages(conversation=conversation, limit=settings.CONVERSATION_HISTORY_MESSAGES)
 
 
-def _release(*, started: _Started) -> None:
+def release_started(started: Started) -> None:
+    """Give back the reservation of a call that was started and will not be streamed."""
     grant = started.grant
     usage_services.release(
         account=grant.account,
@@ -487,7 +513,7 @@ def _release(*, started: _Started) -> None:
     )
 
 
-def _record_failure(*, started: _Started, user, channel: str, failure: DomainError) -> None:
+def _record_failure(*, started: Started, user, channel: str, failure: DomainError) -> None:
     """Release the reservation and meter the failure; the customer is not charged for it. One statement
     on PostgreSQL (both or neither), a transaction of two elsewhere."""
     call, grant = started.call, started.grant

@@ -26,13 +26,18 @@ class AsyncAPIView(APIView):
     """An APIView whose handlers are coroutines, `handler(request, prepared, *args, **kwargs)`.
 
     DRF's `initial()` (authentication, permissions, throttles) and the view's own synchronous
-    `prepare(request, *args, **kwargs)` (validation, ORM reads) run together in one trip to a thread;
-    the handler runs on the event loop. Errors become responses through the view's exception handler,
-    as in any DRF view.
+    `prepare(request, *args, **kwargs)` (validation, ORM reads, starting the call) run together in one
+    trip to a thread; the handler runs on the event loop. If the client leaves while that trip runs, it
+    still runs to its end and `abandon(prepared)` undoes what it started (a reservation). Errors become
+    responses through the view's exception handler, as in any DRF view.
     """
 
     def prepare(self, request, *args, **kwargs):
         return None
+
+    def abandon(self, prepared) -> None:
+        """Undo what `prepare` started, for a request whose client left before the handler ran (in a
+        thread; the default has nothing to undo)."""
 
     def _initial_and_prepare(self, request, *args, **kwargs):
         try:
@@ -55,12 +60,21 @@ class AsyncAPIView(APIView):
                 await sync_to_async(self.initial)(request, *args, **kwargs)
                 response = (handler or self.http_method_not_allowed)(request, *args, **kwargs)
             else:
-                prepared = await sync_to_async(self._initial_and_prepare)(request, *args, **kwargs)
+                prepared = await self._prepared(request, *args, **kwargs)
                 response = await handler(request, prepared, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 — DRF's own dispatch: every error goes to the exception handler
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
+
+    async def _prepared(self, request, *args, **kwargs):
+        task = asyncio.ensure_future(sync_to_async(self._initial_and_prepare)(request, *args, **kwargs))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await sync_to_async(self.abandon)(await task)
+            raise
 
 
 class EventStreamNegotiation(DefaultContentNegotiation):

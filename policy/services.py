@@ -75,6 +75,11 @@ class Grant:
     reserved_requests: int
     reserved_tokens_input: int
     reserved_tokens_output: int = 0
+    # The period's counter right after this reservation (requests, tokens_input, tokens_output) and the
+    # rate window's count with this call, read from the writes that counted them (`policy.headroom`).
+    used: dict[str, int] | None = None
+    rate_limit_per_minute: int = 0
+    rate_count: int | None = None
 
 
 def account_for_policy(*, organization_id: int) -> BillingAccount | None:
@@ -295,12 +300,13 @@ def rate_key(*, organization_id: int, timestamp: int) -> str:
     return f"policy:rate:{organization_id}:{timestamp // RATE_WINDOW_SECONDS}"
 
 
-def check_rate(*, access: Access, now: datetime | None = None) -> None:
+def check_rate(*, access: Access, now: datetime | None = None) -> int | None:
     """Fixed one-minute window per organization in the shared cache (Redis in production, so every
-    app server counts together). add() + incr() are atomic; the count never goes through Python."""
+    app server counts together). add() + incr() are atomic; the count never goes through Python.
+    Returns the window's count with this call (None without a rate limit)."""
     limit = access.rate_limit_per_minute
     if not limit:
-        return
+        return None
     timestamp = int((now or timezone.now()).timestamp())
     key = rate_key(organization_id=access.account.organization_id, timestamp=timestamp)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS + 5)
@@ -316,9 +322,10 @@ def check_rate(*, access: Access, now: datetime | None = None) -> None:
             f"Too many requests: at most {limit} per minute.",
             {"retry_after": retry_after, "limit": limit},
         )
+    return count
 
 
-def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) -> Grant:
+def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0, rate_count: int | None = None) -> Grant:
     """Reserve one request, `tokens_input` and `tokens_output` in the current period's counter, or deny
     with the metric that is used up. The reservation is one conditional UPDATE, so K quota means at most
     K calls, and the tokens reserved never pass a token quota.
@@ -330,7 +337,7 @@ def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) ->
     cap = access.unverified_request_cap
     if cap is not None and (limits.requests is None or cap < limits.requests):
         limits = replace(limits, requests=cap)
-    reserved = usage_services.reserve(
+    used = usage_services.reserve(
         account=account,
         period_start=access.period_start,
         period_end=access.period_end,
@@ -338,7 +345,7 @@ def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) ->
         tokens_input=tokens_input,
         tokens_output=tokens_output,
     )
-    if not reserved:
+    if used is None:
         if limits is not access.limits:
             used = usage_services.counter_values(account=account, period_start=access.period_start)
             if used["requests"] + 1 > cap:
@@ -352,6 +359,9 @@ def reserve(*, access: Access, tokens_input: int = 0, tokens_output: int = 0) ->
         reserved_requests=1,
         reserved_tokens_input=tokens_input,
         reserved_tokens_output=tokens_output,
+        used=used,
+        rate_limit_per_minute=access.rate_limit_per_minute,
+        rate_count=rate_count,
     )
 
 
@@ -444,11 +454,12 @@ def authorize(
     )
     if not reusable:
         access = check_access(user=user, agent=agent, channel=channel)
-    check_rate(access=access)
+    rate_count = check_rate(access=access)
     grant = reserve(
         access=access,
         tokens_input=int(meta.get("tokens_input", 0)),
         tokens_output=int(meta.get("tokens_output", 0)),
+        rate_count=rate_count,
     )
     logger.debug("authorized org=%s agent=%s channel=%s", access.account.organization_id, access.agent_id, channel)
     return grant

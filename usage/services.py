@@ -45,12 +45,12 @@ def reserve(
     limits: dict[str, int | None],
     tokens_input: int,
     tokens_output: int = 0,
-) -> bool:
+) -> dict[str, int] | None:
     """Add one request, `tokens_input` and `tokens_output` to the period's counter if that stays within
-    `limits`.
+    `limits`: the counter after it (`requests`, `tokens_input`, `tokens_output`), or None when refused.
 
     One conditional UPDATE (`requests + 1 <= limit`, `tokens_input + n <= limit`, `tokens_output + m <=
-    limit`) that the database serializes per row: with quota K, at most K concurrent callers get True, and
+    limit`) that the database serializes per row: with quota K, at most K concurrent callers get a counter, and
     reserved tokens never pass a token quota. The counter of a new period is created on first use (a
     racing creator is caught by the unique constraint).
     """
@@ -64,16 +64,17 @@ def reserve(
         )
         after = _reserve_once(account_id=account.pk, period_start=period_start, limits=limits, tokens=tokens)
         if after is None:
-            return False
+            return None
+    used = dict(zip(("requests", "tokens_input", "tokens_output"), after, strict=True))
     thresholds.report_reservation(
         account=account,
         period_start=period_start,
         period_end=period_end,
         limits=limits,
         added={"requests": 1, "tokens_input": tokens_input, "tokens_output": tokens_output},
-        after=dict(zip(("requests", "tokens_input", "tokens_output"), after, strict=True)),
+        after=used,
     )
-    return True
+    return used
 
 
 def _reserve_once(

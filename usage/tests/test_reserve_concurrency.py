@@ -35,7 +35,9 @@ def test_concurrent_first_reservations_of_a_period_all_succeed_on_an_unlimited_p
     with ThreadPoolExecutor(max_workers=CALLERS) as pool:
         results = list(pool.map(first_call, range(CALLERS)))
 
-    assert results == [True] * CALLERS
+    assert all(result is not None for result in results)
+    # Each caller is told the counter right after its own reservation: every count from 1 to CALLERS once.
+    assert sorted(result["requests"] for result in results) == list(range(1, CALLERS + 1))
     counter = PeriodCounter.objects.get(account=account)
     assert (counter.requests, counter.tokens_input) == (CALLERS, 5 * CALLERS)
 
@@ -50,6 +52,6 @@ def test_a_used_up_quota_is_still_refused_after_the_counter_exists():
         "limits": {"requests": 1, "tokens_input": None, "tokens_output": None},
         "tokens_input": 0,
     }
-    assert reserve(**arguments) is True
-    assert reserve(**arguments) is False
+    assert reserve(**arguments) == {"requests": 1, "tokens_input": 0, "tokens_output": 0}
+    assert reserve(**arguments) is None
     assert PeriodCounter.objects.get(account=account).requests == 1
