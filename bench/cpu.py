@@ -43,6 +43,7 @@ def parse_args(argv=None):
     parser.add_argument("--db-pool", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of the REST invoke")
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of one invoke")
+    parser.add_argument("--no-scale", action="store_true", help="skip the two reference figures")
     return parser.parse_args(argv)
 
 
@@ -59,6 +60,36 @@ def measure(client, path: str, body: dict, headers: dict, count: int) -> float:
     asyncio.run(_calls(client, path, body, headers, 30))
     began = time.process_time()
     asyncio.run(_calls(client, path, body, headers, count))
+    return (time.process_time() - began) * 1000 / count
+
+
+async def _gets(client, path: str, count: int) -> None:
+    for _ in range(count):
+        response = await client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+
+
+async def _provider_calls(agent_id: int, count: int) -> None:
+    """The runtime's upstream call alone, as an invoke makes it (the openai SDK and its HTTP client)."""
+    from asgiref.sync import sync_to_async
+
+    from agents import runtime
+    from agents.selectors import access_agent
+
+    call = await sync_to_async(
+        lambda: runtime.prepare(agent=access_agent(agent_id=agent_id), input="hello", variables={}, history=[])
+    )()
+    for _ in range(count):
+        async for _piece in runtime.UpstreamStream(call):
+            pass
+
+
+def per_call(run, count: int) -> float:
+    """ms of this process's CPU per call of `run(count)`, after a warm-up of 30."""
+    asyncio.run(run(30))
+    began = time.process_time()
+    asyncio.run(run(count))
     return (time.process_time() - began) * 1000 / count
 
 
@@ -86,6 +117,13 @@ def main(argv=None) -> None:
         print(f"bench database {args.database_url}; model {MODEL}; {args.calls} calls each")
         for label, (path, body, headers) in (("REST invoke", rest), ("OpenAI endpoint", chat)):
             print(f"  {label:<16} {measure(client, path, body, headers, args.calls):6.2f} ms CPU per call")
+        if not args.no_scale:
+            # For scale: what Django alone costs for a request with one query through the same middleware,
+            # and what the provider call alone costs; an invoke is both plus deciding and metering.
+            healthz = per_call(lambda count: _gets(client, "/healthz", count), args.calls)
+            provider = per_call(lambda count: _provider_calls(agent_id, count), args.calls)
+            print(f"  for scale: GET /healthz (Django, one query) {healthz:6.2f} ms CPU per call")
+            print(f"             the provider call alone        {provider:6.2f} ms CPU per call")
         if args.profile:
             from pyinstrument import Profiler
 
