@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation
-from agents.openai_requests import ChatCompletionInput, ResponsesInput
+from agents.openai_requests import ChatCompletionInput, FastChatCompletionInput, FastResponsesInput, ResponsesInput
 from agents.openai_responses import ResponseShape, new_response_id, response_events
 from agents.selectors import access_conversation, agent_by_slug, with_active_prompt
 from agents.services import (
@@ -413,7 +413,7 @@ class ChatCompletionsView(AsyncOpenAIView):
         return Response(body, headers=_ratelimit_headers(grant, result))
 
     def prepare(self, request) -> PreparedRequest:
-        return prepared_request(request, ChatCompletionInput(data=request.data))
+        return prepared_request(request, FastChatCompletionInput(data=request.data))
 
     def abandon(self, prepared: PreparedRequest) -> None:
         abandon_request(prepared)
@@ -478,7 +478,7 @@ class ResponsesView(AsyncOpenAIView):
         return Response(body, headers=_ratelimit_headers(started.grant, first.result))
 
     def prepare(self, request) -> PreparedRequest:
-        return prepared_request(request, ResponsesInput(data=request.data), name_conversation=True)
+        return prepared_request(request, FastResponsesInput(data=request.data), name_conversation=True)
 
     def abandon(self, prepared: PreparedRequest) -> None:
         abandon_request(prepared)
