@@ -1,9 +1,10 @@
 """A live ASGI server for tests: the project's ASGI application under uvicorn (as `make run` serves it),
 on 127.0.0.1 in a background thread. Streaming, disconnects and async views behave as in production.
 
-Each request's database work runs in a thread of its own (asgiref's per-request thread), with its own
-connection; the server closes those at the end of each request (CONN_MAX_AGE 0 while it runs), so the
-test database can be dropped afterwards.
+It serves `botgeneric.asgi.application`, what `make run` serves. Each request's database work runs in a
+thread of its own (a reused one, `botgeneric.request_threads`), with its own connection; the server
+closes those at the end of each request (CONN_MAX_AGE 0 while it runs) and ends its idle threads when it
+stops, so the test database can be dropped afterwards.
 """
 
 import asyncio
@@ -12,8 +13,9 @@ import threading
 
 import uvicorn
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 from django.db import connections
+
+from botgeneric import asgi
 
 
 class LiveASGIServer:
@@ -23,7 +25,7 @@ class LiveASGIServer:
         self._socket.bind((host, 0))
         self.host, self.port = self._socket.getsockname()
         config = uvicorn.Config(
-            ASGIStaticFilesHandler(get_asgi_application()),
+            ASGIStaticFilesHandler(asgi.application),
             lifespan="off",
             log_level="warning",
             timeout_graceful_shutdown=5,
@@ -54,6 +56,7 @@ class LiveASGIServer:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        asgi.request_threads.close()
         self._socket.close()
         for alias, max_age in self._conn_max_age.items():
             connections.settings[alias]["CONN_MAX_AGE"] = max_age
