@@ -133,7 +133,9 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Pooled connections are checked without a round trip (botgeneric/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "botgeneric.postgresql"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = not DATABASES["default"].get("OPTIONS", {}).get("pool")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
