@@ -3,12 +3,13 @@
     python -m bench.cpu                     # REST invoke and the OpenAI endpoint, 300 calls each
     python -m bench.cpu -n 1000 --profile   # and a pyinstrument profile of the REST invoke
 
-Drives the project's ASGI application (the handler `make run` serves, same middleware, same settings:
-DEBUG off, pooled PostgreSQL connections, the cache of REDIS_URL) in this process with
-`django.test.AsyncClient`, against the fake OpenAI upstream running in a process of its own (0 ms latency),
-and divides this process's `time.process_time()` by the number of calls. No HTTP parsing or server loop is
-counted (uvicorn adds ~0.3 ms per request); everything Django, DRF, the policy, the ORM and the openai SDK
-do is. The last lines list the SQL statements of one steady-state invoke.
+Drives the project's ASGI application (`botgeneric.asgi.application`, what `make run` serves: same
+middleware, same settings, DEBUG off, pooled PostgreSQL connections, the cache of REDIS_URL, each
+request's synchronous work on its reused thread) in this process with plain ASGI messages, against
+the fake OpenAI upstream running in a process of its own (0 ms latency), and divides this process's
+`time.process_time()` by the number of calls. No HTTP parsing or server loop is counted (uvicorn adds
+~0.3 ms per request); everything Django, DRF, the policy, the ORM and the openai SDK do is. The last
+lines list the SQL statements of one steady-state invoke.
 """
 
 import argparse
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +49,68 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@dataclass
+class Answer:
+    status_code: int
+    content: bytes
+
+
+class ASGIClient:
+    """Requests straight into an ASGI application, as a server hands them over (no HTTP parsing)."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> Answer:
+        raw_headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+        raw_headers += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": raw_headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        done = asyncio.Event()
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        answer = Answer(0, b"")
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                answer.status_code = message["status"]
+            elif message["type"] == "http.response.body":
+                answer.content += message.get("body", b"")
+                if not message.get("more_body"):
+                    done.set()
+
+        await self.application(scope, receive, send)
+        done.set()
+        return answer
+
+    async def post(self, path: str, payload: str, headers: dict) -> Answer:
+        return await self.request("POST", path, payload.encode(), headers)
+
+    async def get(self, path: str) -> Answer:
+        return await self.request("GET", path)
+
+
 async def _calls(client, path: str, body: dict, headers: dict, count: int) -> None:
     payload = json.dumps(body)
     for _ in range(count):
-        response = await client.post(path, payload, content_type="application/json", headers=headers)
+        response = await client.post(path, payload, headers)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
 
@@ -101,13 +161,15 @@ def main(argv=None) -> None:
     migrate(env)
     setup_django(env)
     from django.db import connection
-    from django.test import AsyncClient, Client
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from botgeneric.asgi import application
 
     upstream, upstream_url = start_upstream(0)
     try:
         agent_id, secret = seed(upstream_url)
-        client = AsyncClient()
+        client = ASGIClient(application)
         rest = (f"/api/v1/agents/{agent_id}/invoke", {"input": "hello"}, {"Authorization": f"Api-Key {secret}"})
         chat = (
             "/api/v1/openai/chat/completions",
