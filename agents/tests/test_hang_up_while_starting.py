@@ -16,6 +16,7 @@ from billing.tests.factories import PlanFactory
 from policy.tests.factories import BillingAccountFactory
 from prompts.tests.factories import ActivePromptVersionFactory
 from tenants.services import create_api_key
+from testing.polling import wait_for
 from usage.models import PeriodCounter
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -35,16 +36,6 @@ def counter(user, agent):
     return PeriodCounter.objects.create(
         account=account, period_start=account.current_period_start, period_end=account.current_period_end
     )
-
-
-def _wait_for(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def _waiting_on_a_lock(locker) -> bool:
@@ -82,10 +73,10 @@ def test_hanging_up_while_the_call_is_reserved_gives_the_reservation_back(
         with psycopg.connect(**connection.get_connection_params(), autocommit=True) as watcher:
             with socket.create_connection((live_asgi_server.host, live_asgi_server.port), timeout=10) as client:
                 client.sendall(request + payload)
-                _wait_for(lambda: _waiting_on_a_lock(watcher))
+                wait_for(lambda: _waiting_on_a_lock(watcher))
             time.sleep(0.3)  # the server has seen the hang-up and cancelled the request meanwhile
             locker.commit()  # the reservation is made now, after its client left
-            _wait_for(lambda: not _waiting_on_a_lock(watcher))
+            wait_for(lambda: not _waiting_on_a_lock(watcher))
 
     time.sleep(1.0)  # the reservation, then giving it back, take milliseconds
     counter.refresh_from_db()

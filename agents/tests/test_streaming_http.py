@@ -18,6 +18,7 @@ from billing.tests.factories import PlanFactory
 from policy.tests.factories import BillingAccountFactory
 from prompts.tests.factories import ActivePromptVersionFactory
 from tenants.services import create_api_key
+from testing.polling import wait_for
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,16 +70,6 @@ def _events(lines) -> list[tuple[str, dict]]:
             events.append((name, json.loads(line[len("data: ") :])))
             name = "message"
     return events
-
-
-def _wait_for(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_openai_sdk_gets_each_delta_as_its_own_chunk_while_the_upstream_is_still_writing(
@@ -192,7 +183,7 @@ def test_a_client_disconnect_after_three_chunks_cancels_the_upstream_and_meters_
     [upstream] = fake_openai.streams
     assert upstream["ended_at"] - hung_up < 1.0 and not upstream["completed"]
     assert upstream["words_sent"] < 10  # of about 200
-    event = _wait_for(lambda: UsageEvent.objects.filter(error_code="client_closed").first())
+    event = wait_for(lambda: UsageEvent.objects.filter(error_code="client_closed").first())
     delivered = "".join(deltas)
     stored = Message.objects.get(role=MessageRole.ASSISTANT)
     assert stored.interrupted and stored.content.startswith(delivered)
@@ -302,10 +293,10 @@ def test_a_client_that_hangs_up_before_the_first_words_closes_the_upstream_and_p
     ).encode()
     with socket.create_connection((live_asgi_server.host, live_asgi_server.port), timeout=10) as client:
         client.sendall(request + body)
-        _wait_for(lambda: fake_openai.streams)  # the upstream has the call and sends no words: hang up now
+        wait_for(lambda: fake_openai.streams)  # the upstream has the call and sends no words: hang up now
 
     assert fake_openai.wait_closed()
-    event = _wait_for(lambda: UsageEvent.objects.filter(error_code="client_closed").first())
+    event = wait_for(lambda: UsageEvent.objects.filter(error_code="client_closed").first())
     counter = PeriodCounter.objects.get()
     assert (counter.requests, counter.tokens_input, counter.tokens_output) == (1, event.tokens_input, 0)
     assert event.tokens_input > 0 and event.tokens_output == 0

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from decimal import Decimal
 
@@ -29,11 +28,14 @@ from botgeneric.celery import app as celery_app
 from testing.app_servers import ROOT, database_url, free_port
 from testing.fakes.paddle_api import paddle_price
 from testing.fakes.smtp_server import FakeSMTP
+from testing.polling import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.broker]
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PADDLE_SECRET = "pdl_ntfset_worker_test_secret_0123456789"
+# The worker may still be starting on a loaded machine.
+WORKER_TIMEOUT = 90
 MAX_RETRIES, BACKOFF_SECONDS = 3, 1
 METRICS_TOKEN, METRICS_PORT = "worker-metrics-token-0123456789", free_port()
 
@@ -83,16 +85,6 @@ def worker(django_db_setup, django_db_blocker, smtp):
     celery_app._pool = celery_app.amqp._producer_pool = None
 
 
-def wait_for(condition, timeout: float = 90):
-    """Poll until `condition()` is truthy (the worker may still be starting on a loaded machine)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.2)
-    raise AssertionError("the worker did not get there in time")
-
-
 def test_a_webhook_stored_by_the_view_is_processed_by_the_worker(worker, settings):
     settings.PADDLE_API_KEY, settings.PADDLE_WEBHOOK_SECRET = "pdl_sdbx_apikey_worker_test", [PADDLE_SECRET]
     plan = make_plan("monthly", prices={"USD": "19.99"})
@@ -121,7 +113,8 @@ def test_a_webhook_stored_by_the_view_is_processed_by_the_worker(worker, setting
     assert response.status_code == 200
     assert response.json()["outcome"] == "received"  # stored and queued; the worker applies it
     event = wait_for(
-        lambda: WebhookEvent.objects.filter(event_id=payload["event_id"], outcome=WebhookOutcome.PROCESSED).first()
+        lambda: WebhookEvent.objects.filter(event_id=payload["event_id"], outcome=WebhookOutcome.PROCESSED).first(),
+        timeout=WORKER_TIMEOUT,
     )
     assert event.attempts == 1
     account.refresh_from_db()
@@ -136,7 +129,9 @@ def test_a_failing_task_is_retried_with_exponential_backoff_then_dead_lettered(w
 
     send_mail("Receipt", "Thank you", "noreply@example.com", ["payer@example.com"])
 
-    dead = wait_for(lambda: DeadLetter.objects.filter(task_name="background.send_email").first())
+    dead = wait_for(
+        lambda: DeadLetter.objects.filter(task_name="background.send_email").first(), timeout=WORKER_TIMEOUT
+    )
     assert dead.attempts == MAX_RETRIES + 1
     assert "SMTP" in dead.error and dead.kwargs["message"]["to"] == ["payer@example.com"]
     attempts = smtp.connected_at
@@ -167,10 +162,10 @@ def emails_sent() -> float | None:
 def test_the_worker_serves_the_metrics_of_the_tasks_it_ran(worker, smtp, settings):
     settings.EMAIL_BACKEND = "background.mail.QueuedEmailBackend"
     smtp.unavailable = False
-    before = wait_for(lambda: emails_sent() is not None and [emails_sent()])[0]
+    before = wait_for(lambda: emails_sent() is not None and [emails_sent()], timeout=WORKER_TIMEOUT)[0]
 
     send_mail("Receipt", "Thank you", "noreply@example.com", ["payer@example.com"])
 
-    wait_for(lambda: (emails_sent() or 0) == before + 1)
+    wait_for(lambda: (emails_sent() or 0) == before + 1, timeout=WORKER_TIMEOUT)
     assert worker_metrics("wrong-token").status_code == 404
     assert requests.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10).status_code == 404
