@@ -27,7 +27,8 @@ from rest_framework.views import APIView
 
 from agents.errors import AgentErrorCode
 from agents.models import Agent, Conversation
-from agents.openai_requests import ChatCompletionInput, FastChatCompletionInput, FastResponsesInput, ResponsesInput
+from agents.openai_plain_input import FastChatCompletionInput, FastResponsesInput
+from agents.openai_requests import ChatCompletionInput, ResponsesInput
 from agents.openai_responses import ResponseShape, new_response_id, response_events
 from agents.selectors import access_conversation, agent_by_slug, with_active_prompt
 from agents.services import (

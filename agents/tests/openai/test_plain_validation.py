@@ -1,4 +1,4 @@
-"""The endpoints' plain validation (agents.openai_requests, `FastChatCompletionInput` and `FastResponsesInput`)
+"""The endpoints' plain validation (agents.openai_plain_input, `FastChatCompletionInput`, `FastResponsesInput`)
 says exactly what the serializers say: for every body the same validated data (types and key order
 included), the same properties the views read, the same locks refused, the same errors; over HTTP every
 invalid body answers the 400 the serializer's error makes."""
@@ -11,13 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from agents.openai_api import openai_exception_handler
-from agents.openai_requests import (
-    MAX_TOOLS,
-    ChatCompletionInput,
-    FastChatCompletionInput,
-    FastResponsesInput,
-    ResponsesInput,
-)
+from agents.openai_plain_input import FastChatCompletionInput, FastResponsesInput
+from agents.openai_requests import MAX_TOOLS, ChatCompletionInput, ResponsesInput
 from prompts.models import LockableParameter, PromptVersion
 
 CHAT = "/api/v1/openai/chat/completions"
