@@ -3,8 +3,8 @@ runtime call: the client's messages (`runtime.prepare` puts the agent's prompt f
 
 A parameter we cannot honour is a 400 naming it, never silently dropped; a parameter the agent's
 prompt version locks is a 400 too. Chat Completions and the Responses API share the option fields.
-The endpoints validate with `FastChatCompletionInput` / `FastResponsesInput`: the serializers below with
-plain checks first for the common, well-formed request (the end of this module).
+The endpoints validate with `FastChatCompletionInput` / `FastResponsesInput`: these serializers with
+plain checks first for the common, well-formed request (agents/openai_plain_input.py).
 """
 
 import re
