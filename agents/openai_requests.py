@@ -154,8 +154,9 @@ class ToolChoiceField(serializers.JSONField):
         data = super().to_internal_value(data)
         if data in ("none", "auto", "required"):
             return data
-        name = (data.get("function") or {}).get("name") if isinstance(data, dict) else None
-        if not (isinstance(data, dict) and data.get("type") == "function" and isinstance(name, str)):
+        function = data.get("function") if isinstance(data, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not (isinstance(name, str) and data.get("type") == "function"):
             raise serializers.ValidationError('must be "none", "auto", "required" or a function to call')
         return {"type": "function", "function": {"name": name}}
 
@@ -179,7 +180,7 @@ class MetadataField(serializers.DictField):
         if len(data) > METADATA_KEYS:
             raise serializers.ValidationError(f"at most {METADATA_KEYS} keys")
         conversation_id = data.get("conversation_id")
-        if conversation_id is not None and not conversation_id.isdigit():
+        if conversation_id is not None and not (conversation_id.isascii() and conversation_id.isdigit()):
             raise serializers.ValidationError({"conversation_id": "must be the id of a stored conversation"})
         return data
 
@@ -222,6 +223,8 @@ class ModelOptions(serializers.Serializer):
         tools = attrs.get("tools") or []
         if len(tools) > MAX_TOOLS:
             raise serializers.ValidationError({"tools": f"at most {MAX_TOOLS} tools"})
+        if None in tools:
+            raise serializers.ValidationError({"tools": "each tool must be a function definition, not null"})
         choice = attrs.get("tool_choice")
         if choice is not None and not tools:
             raise serializers.ValidationError({"tool_choice": "is only allowed when tools are given"})

@@ -167,6 +167,10 @@ def test_json_schema_output_is_requested_and_returned(client, fake_openai):
         ({"logprobs": True}, "logprobs"),
         ({"logit_bias": {"50256": -100}}, "logit_bias"),
         ({"metadata": {"conversation_id": "abc"}}, "metadata.conversation_id"),
+        ({"metadata": {"conversation_id": "\u00b2"}}, "metadata.conversation_id"),  # a digit to isdigit()
+        ({"tools": [None]}, "tools"),
+        ({"tools": [WEATHER_TOOL, None]}, "tools"),
+        ({"tools": [WEATHER_TOOL], "tool_choice": {"type": "function", "function": ["get_weather"]}}, "tool_choice"),
     ],
 )
 def test_an_invalid_or_unsupported_parameter_is_a_400_naming_it(client, fake_openai, params, param):
