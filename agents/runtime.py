@@ -29,6 +29,7 @@ The interface, for the invoke service and for anything that drives the model tur
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import json
@@ -65,6 +66,9 @@ DEFAULT_TOTAL_TIMEOUT = 300.0
 KEYLESS_PLACEHOLDER = "no-key"
 # Asks the SDK for the raw response, its body not yet read (what `with_streaming_response` sends).
 RAW_STREAM_HEADER = "X-Stainless-Raw-Response"
+# After `data: [DONE]` the rest of the body (normally only the chunked terminator) is read for at most this
+# long, so the connection goes back to the pool; an upstream that keeps the body open is then closed.
+AFTER_DONE_SECONDS = 0.25
 DEMO_WORD = re.compile(r"\S+\s*")
 
 
@@ -446,7 +450,10 @@ class UpstreamStream:
                 deadline = total_deadline if self.delivered else min(first_token_deadline, total_deadline)
                 async with asyncio.timeout_at(deadline):
                     data = await anext(events, None)
-                if data is None or data == "[DONE]":
+                if data is None:
+                    break
+                if data == "[DONE]":
+                    await _read_to_end(events, min(loop.time() + AFTER_DONE_SECONDS, total_deadline))
                     break
                 pieces = self._take(json.loads(data))
                 if pieces and not self._first_token_seen:
@@ -524,6 +531,16 @@ class UpstreamStream:
                 yield word
         finally:
             self._ended = time.perf_counter()
+
+
+async def _read_to_end(events: AsyncIterator[str], deadline: float) -> None:
+    """The rest of a body after `[DONE]` (normally only the chunked terminator), read and dropped so the
+    connection goes back to the pool; at `deadline`, or on a read error, it is left unread (closing the
+    response then closes the connection). The answer is complete either way."""
+    with contextlib.suppress(TimeoutError, httpx2.HTTPError):
+        async with asyncio.timeout_at(deadline):
+            async for _ in events:
+                pass
 
 
 async def _server_sent_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:

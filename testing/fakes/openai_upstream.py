@@ -7,9 +7,10 @@ Endpoints: POST /v1/chat/completions (`stream: true` answers Server-Sent Events,
 OpenAI), GET /v1/models, POST /v1/audio/transcriptions (multipart). The answer honours `max_tokens`.
 
 Failure modes, per server (`server.mode = "fail_500" | "timeout" | "malformed" | "empty" | "fail_midstream"
-| "hang_stream"`) or per request by a magic word in the last user message: FAIL_500, FAIL_TIMEOUT,
-FAIL_MALFORMED, FAIL_EMPTY, FAIL_MIDSTREAM (a stream drops its connection after `fail_after_tokens`
-words), HANG_STREAM (a stream sends its headers and role chunk, then nothing).
+| "hang_stream" | "hang_after_done"`) or per request by a magic word in the last user message: FAIL_500,
+FAIL_TIMEOUT, FAIL_MALFORMED, FAIL_EMPTY, FAIL_MIDSTREAM (a stream drops its connection after
+`fail_after_tokens` words), HANG_STREAM (a stream sends its headers and role chunk, then nothing),
+HANG_AFTER_DONE (a whole stream, `[DONE]` included, then its body stays open).
 `REPLY_CHARS=<n>` in the last user message (or `server.reply_chars`) pads the answer to n characters;
 REPLY_WITH_NUL puts NUL characters in the answer.
 Streams: `server.token_delay_ms` between words (`TOKEN_DELAY_MS=<n>` per request), the usage chunk when
@@ -17,7 +18,8 @@ the request asks for it and `server.stream_usage` is on, `server.pause(n)` holds
 words until `server.release()` (`wait_paused()` blocks until one is held). Each stream's end is in
 `server.streams` (words sent, whether the client closed it, when); `wait_closed()` blocks until a client
 has closed one.
-Every request received is recorded in `server.requests` (method, path, headers, json body).
+Every request received is recorded in `server.requests` (method, path, headers, json body);
+`server.connections_accepted` counts the TCP connections accepted, `server.open_connections` those still open.
 Tools: a request with `tools` (and `tool_choice` not "none") whose last message is not a tool result is
 answered with one call of the chosen (else the first) tool, its arguments a sample of the tool's JSON
 schema, `finish_reason: "tool_calls"` (streamed in two argument fragments); after a tool result the
@@ -41,7 +43,7 @@ from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
-MODES = ("ok", "fail_500", "timeout", "malformed", "empty", "fail_midstream", "hang_stream")
+MODES = ("ok", "fail_500", "timeout", "malformed", "empty", "fail_midstream", "hang_stream", "hang_after_done")
 MAGIC_MODES = {
     "FAIL_500": "fail_500",
     "FAIL_TIMEOUT": "timeout",
@@ -49,6 +51,7 @@ MAGIC_MODES = {
     "FAIL_EMPTY": "empty",
     "FAIL_MIDSTREAM": "fail_midstream",
     "HANG_STREAM": "hang_stream",
+    "HANG_AFTER_DONE": "hang_after_done",
 }
 REPLY_CHARS = re.compile(r"REPLY_CHARS=(\d+)")
 TOKEN_DELAY_MS = re.compile(r"TOKEN_DELAY_MS=(\d+)")
@@ -128,6 +131,7 @@ class FakeOpenAI:
         self.pause_after: int | None = None
         self.record = record
         self.requests: list[dict] = []
+        self.connections_accepted = 0
         self.streams: list[dict] = []
         self._record_lock = threading.Lock()
         self._paused = threading.Event()
@@ -191,6 +195,11 @@ class FakeOpenAI:
 
     def wait_closed(self, timeout: float = 10.0) -> bool:
         return self._closed.wait(timeout)
+
+    @property
+    def open_connections(self) -> int:
+        """TCP connections from clients still open (idle ones in a client's pool included)."""
+        return len(self._runner.server.connections) if self._runner is not None else 0
 
     @property
     def closed_streams(self) -> list[dict]:
@@ -339,6 +348,8 @@ class FakeOpenAI:
                 await response.write(f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode())
             await response.write(b"data: [DONE]\n\n")
             record["completed"] = True
+            if mode == "hang_after_done":
+                await self._hang()
             return response
         except (asyncio.CancelledError, ConnectionResetError):
             record["closed_by_client"] = True
@@ -374,11 +385,20 @@ class FakeOpenAI:
         self._released = asyncio.Event()
         self._runner = web.AppRunner(self._app(), access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        handlers = self._runner.server
+
+        def accept() -> web.RequestHandler:
+            # A TCPSite's listener, with each accepted connection counted.
+            self.connections_accepted += 1
+            return handlers()
+
+        listener = await asyncio.get_running_loop().create_server(
+            accept, self.host, self.port, backlog=2048, reuse_address=True
+        )
+        self.port = listener.sockets[0].getsockname()[1]
         started.set()
         await self._stopping.wait()
+        listener.close()
         await self._runner.cleanup()
 
     def start(self) -> "FakeOpenAI":
@@ -408,6 +428,7 @@ class FakeOpenAI:
         with self._record_lock:
             self.requests.clear()
             self.streams.clear()
+        self.connections_accepted = 0
         self._closed.clear()
         self.mode = "ok"
         self.latency_ms = 0
