@@ -1,13 +1,18 @@
-"""The upstream's HTTP connections: kept and reused across calls in one event loop (the ASGI server's), never
-held open by an upstream that does not end its body. Real HTTP to the fake OpenAI upstream, the real openai SDK."""
+"""The upstream's HTTP connections: kept and reused across calls in one event loop (the ASGI server's), closed
+with the loop that opened them (a synchronous call's), never held open by an upstream that does not end its
+body. Real HTTP to the fake OpenAI upstream, the real openai SDK."""
 
+import gc
+import logging
 import time
+import warnings
 
 import httpx2 as httpx
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from agents.models import Message, MessageRole
+from agents.runtime import clear_caches
 from usage.models import PeriodCounter
 
 CALLS = 5
@@ -61,3 +66,20 @@ def test_an_upstream_that_keeps_its_body_open_after_done_is_closed_and_the_answe
     assert fake_openai.streams[0]["completed"]
     assert Message.objects.get(role=MessageRole.ASSISTANT).content == response.json()["output"]
     assert PeriodCounter.objects.get(account=account).requests == 1
+
+
+def test_a_synchronous_call_closes_its_upstream_connection_when_its_event_loop_ends(
+    auth_client, agent, account, upstream_provider, fake_openai, caplog
+):
+    before = fake_openai.open_connections
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.ERROR, logger="asyncio"):
+        warnings.simplefilter("always")
+        for number in range(3):
+            assert _invoke(auth_client, agent, f"question {number}").status_code == 200
+            assert _wait_for(lambda: fake_openai.open_connections <= before), fake_openai.open_connections
+        clear_caches()
+        gc.collect()
+
+    assert fake_openai.connections_accepted == 3
+    assert [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)] == []
+    assert [record.getMessage() for record in caplog.records if "Unclosed" in record.getMessage()] == []
