@@ -10,17 +10,9 @@ from asgiref.sync import async_to_sync
 from agents import runtime
 from agents.services import StreamDone, TextDelta, ToolCallDelta, invoke_stream
 from agents.tests.factories import AgentFactory
+from agents.tests.tool_definitions import WEATHER_TOOL
 from prompts.tests.factories import ActivePromptVersionFactory
 from usage.models import Outcome, PeriodCounter, UsageEvent
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 @pytest.fixture

@@ -10,19 +10,11 @@ import pytest
 from accounts.tests.factories import UserFactory
 from agents.models import Conversation, Message
 from agents.tests.factories import AgentFactory
+from agents.tests.tool_definitions import WEATHER_TOOL
 from prompts.models import PromptVersion
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 def _version(agent) -> PromptVersion:

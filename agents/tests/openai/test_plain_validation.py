@@ -13,20 +13,13 @@ from rest_framework.test import APIClient
 from agents.openai_api import openai_exception_handler
 from agents.openai_plain_input import FastChatCompletionInput, FastResponsesInput
 from agents.openai_requests import MAX_TOOLS, ChatCompletionInput, ResponsesInput
+from agents.tests.tool_definitions import WEATHER_TOOL as WEATHER
 from prompts.models import LockableParameter, PromptVersion
 
 CHAT = "/api/v1/openai/chat/completions"
 RESPONSES = "/api/v1/openai/responses"
 HI = [{"role": "user", "content": "hi"}]
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        "strict": True,
-    },
-}
+WEATHER_TOOL = {**WEATHER, "function": {**WEATHER["function"], "strict": True}}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
 
 
