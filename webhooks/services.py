@@ -352,3 +352,20 @@ def queue_due_deliveries() -> int:
     for delivery_pk in pks:
         enqueue(send_delivery, delivery_pk=delivery_pk)
     return len(pks)
+
+
+def prune_deliveries(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete the deliveries that ended (succeeded or failed) more than WEBHOOKS_DELIVERY_RETENTION_DAYS ago,
+    with their attempts; pending ones stay whatever their age. In batches, so a long backlog never holds
+    its locks for long. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_DELIVERY_RETENTION_DAYS)
+    ended = WebhookDelivery.objects.filter(
+        status__in=(DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED), created_at__lt=cutoff
+    )
+    deleted = 0
+    while pks := list(ended.order_by("pk").values_list("pk", flat=True)[:batch]):
+        WebhookDelivery.objects.filter(pk__in=pks).delete()
+        deleted += len(pks)
+    if deleted:
+        logger.info("pruned %d webhook deliveries older than %s", deleted, cutoff.date())
+    return deleted

@@ -18,3 +18,9 @@ def send_delivery(*, delivery_pk: int) -> str | None:
 def retry_deliveries() -> int:
     """Every minute: queue the deliveries whose next attempt is due."""
     return services.queue_due_deliveries()
+
+
+@shared_task(base=BackgroundTask, name="webhooks.prune_deliveries", autoretry_for=(), dead_letters=False)
+def prune_deliveries() -> int:
+    """Daily: forget deliveries that ended longer ago than the retention period."""
+    return services.prune_deliveries()

@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     "usage-roll-up-daily": {"task": "usage.roll_up_daily", "schedule": 60.0},
     "privacy-tick": {"task": "privacy.tick", "schedule": 900.0},
     "webhooks-retry-deliveries": {"task": "webhooks.retry_deliveries", "schedule": 60.0},
+    "webhooks-prune-deliveries": {"task": "webhooks.prune_deliveries", "schedule": 86400.0},
     "notifications-trials-ending": {"task": "notifications.trials_ending", "schedule": 3600.0},
     "notifications-daily-summary": {
         "task": "notifications.daily_summary",
@@ -445,6 +446,8 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=60)
 WEBHOOKS_RETRY_HOURS = env.int("WEBHOOKS_RETRY_HOURS", default=24)
+# Ended deliveries (and their attempts) are deleted this many days after the event (webhooks.prune_deliveries).
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.int("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30)
 DEFAULT_RATE_LIMIT_PER_MINUTE = env.int("DEFAULT_RATE_LIMIT_PER_MINUTE", default=0)
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
