@@ -10,8 +10,9 @@ the last runs in a thread (`sync_to_async`), so a stream holds no thread while i
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,17 +224,22 @@ async def _shielded(awaitable: Awaitable):
     return await asyncio.shield(awaitable)
 
 
-async def _start_shielded(**kwargs) -> Started:
-    """`start` in a thread. If the caller is cancelled meanwhile, the reservation it may have made is
-    given back once it is made, so a client that hangs up early leaves no reservation behind."""
-    task = asyncio.ensure_future(sync_to_async(start)(**kwargs))
+async def undone_if_cancelled(work: Callable[[], Any], undo: Callable[[Any], None], failures=(Exception,)) -> Any:
+    """`work()` in a thread. If the caller is cancelled meanwhile, `work` still runs to its end and
+    `undo(its result)` gives back what it made (a reservation), so a client that hangs up early leaves
+    nothing behind; a `work` that failed with one of `failures` made nothing to give back."""
+    task = asyncio.ensure_future(sync_to_async(work)())
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(DomainError):
-            started = await task
-            await sync_to_async(release_started)(started)
+        with contextlib.suppress(*failures):
+            await sync_to_async(undo)(await task)
         raise
+
+
+async def _start_shielded(**kwargs) -> Started:
+    """`start` in a thread, its reservation given back if the caller is cancelled meanwhile."""
+    return await undone_if_cancelled(functools.partial(start, **kwargs), release_started, failures=(DomainError,))
 
 
 def start(

@@ -7,6 +7,7 @@ run in a thread for the moment they take; the answer itself is an async generato
 
 import asyncio
 import contextlib
+import functools
 import inspect
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import APIView
 
-from agents.services import release_connection
+from agents.services import release_connection, undone_if_cancelled
 
 _END = object()
 
@@ -68,13 +69,8 @@ class AsyncAPIView(APIView):
         return self.response
 
     async def _prepared(self, request, *args, **kwargs):
-        task = asyncio.ensure_future(sync_to_async(self._initial_and_prepare)(request, *args, **kwargs))
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await sync_to_async(self.abandon)(await task)
-            raise
+        work = functools.partial(self._initial_and_prepare, request, *args, **kwargs)
+        return await undone_if_cancelled(work, self.abandon)
 
 
 class EventStreamNegotiation(DefaultContentNegotiation):
