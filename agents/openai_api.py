@@ -143,7 +143,11 @@ class OpenAIView(APIView):
 
 
 class AsyncOpenAIView(AsyncAPIView, OpenAIView):
-    pass
+    def abandon(self, prepared: "PreparedRequest") -> None:
+        """The client left before the answer began: give the reservation back, drop the conversation made."""
+        release_started(prepared.started)
+        if prepared.made_conversation is not None:
+            discard_unanswered(conversation=prepared.made_conversation)
 
 
 # Response shapes (the request ones are in agents.openai_requests).
@@ -332,13 +336,6 @@ def prepared_request(request, data, *, name_conversation: bool = False) -> Prepa
     return PreparedRequest(data=data, agent=agent, started=started, made_conversation=made)
 
 
-def abandon_request(prepared: PreparedRequest) -> None:
-    """The client left before the answer began: give the reservation back, drop the conversation made."""
-    release_started(prepared.started)
-    if prepared.made_conversation is not None:
-        discard_unanswered(conversation=prepared.made_conversation)
-
-
 def _duration(seconds: int) -> str:
     """OpenAI's reset format: `17s`, `6m0s`, `50h3m12s`."""
     hours, rest = divmod(seconds, 3600)
@@ -416,9 +413,6 @@ class ChatCompletionsView(AsyncOpenAIView):
     def prepare(self, request) -> PreparedRequest:
         return prepared_request(request, FastChatCompletionInput(data=request.data))
 
-    def abandon(self, prepared: PreparedRequest) -> None:
-        abandon_request(prepared)
-
 
 ResponseObject = inline_serializer(
     name="OpenAIResponse",
@@ -480,9 +474,6 @@ class ResponsesView(AsyncOpenAIView):
 
     def prepare(self, request) -> PreparedRequest:
         return prepared_request(request, FastResponsesInput(data=request.data), name_conversation=True)
-
-    def abandon(self, prepared: PreparedRequest) -> None:
-        abandon_request(prepared)
 
 
 class _ChunkShape:
