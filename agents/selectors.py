@@ -5,6 +5,7 @@ from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 
 from agents.models import Agent, Conversation, LLMProvider, Message
 from botgeneric.errors import ApiErrorCode, DomainError
+from botgeneric.prepared_statements import fetch_one
 from botgeneric.raw_rows import ModelColumns, split
 from policy.errors import DenyCode, PolicyDenied
 from prompts.models import PromptVersion
@@ -71,9 +72,7 @@ def _agent_with_active_prompt(column: str, value) -> Agent | None:
     query = _queries.get((connection.alias, column))
     if query is None:
         query = _queries.setdefault((connection.alias, column), _ActivePromptQuery(connection, column))
-    with connection.cursor() as cursor:
-        cursor.execute(query.sql, [PromptStatus.ACTIVE.value, value])
-        row = cursor.fetchone()
+    row = fetch_one(connection, query.sql, [PromptStatus.ACTIVE.value, value])
     if row is None:
         return None
     agent, version, provider = split(row, query.parts, connection)

@@ -14,6 +14,11 @@ it reaches through Prisma, whose engines are downloaded at run time (not possibl
 issued by a custom auth hook (`custom_auth`, LiteLLM's documented hook) carrying those limits: LiteLLM's
 own rate limiter then counts them in Redis on every call, as it does for a virtual key.
 
+Beside them, the floor (`bench/floor.py`): the project's middleware, a DRF async view, one SQL statement
+before the upstream call and one after it, the call through the openai SDK as the runtime makes it — what
+any invoke costs in this project's shape before deciding or metering anything. Served by a second server
+with the same command (`bench.floor_settings`), so the gap between it and our endpoints is our own code.
+
 Our two endpoints are served exactly as `make run` serves them (gunicorn, 2 uvicorn workers, PostgreSQL pool
 of 20 per worker, REDIS_URL as cache), the agent metered and decided by the policy on every call. The CPU
 per request is the servers' own (workers' user + system time from /proc), so it means the same on a busy
@@ -55,6 +60,8 @@ from bench.invoke import (  # noqa: E402  (the path above first)
 )
 
 LITELLM_VERSION = "1.100.5"
+# What any invoke costs in this project's shape (Django, DRF, two SQL statements, the openai SDK): bench/floor.py.
+FLOOR = "floor: Django + DRF + SDK"
 LITELLM_KEY = "sk-bench-" + "0" * 24
 # The per-key limits LiteLLM enforces on every call: far above what the benchmark sends, so they cost their
 # bookkeeping and never refuse.
@@ -181,10 +188,11 @@ def cpu_ms(run: Run) -> float:
 def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Path | None, table: bool) -> list[Row]:
     print(f"\n== upstream latency {latency_ms} ms", flush=True)
     upstream, upstream_url = start_upstream(latency_ms)
-    server = litellm = None
+    server = floor = litellm = None
     try:
         point_provider_at(upstream_url)
         server, app_url = start_server(env, args.workers)
+        floor, floor_url = start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, args.workers)
         chat = {"model": MODEL, "messages": [{"role": "user", "content": "Answer briefly: hello"}]}
         targets = {
             "direct to upstream": ((f"{upstream_url}/chat/completions", chat, {}), lambda: []),
@@ -204,6 +212,7 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
                 ),
                 lambda: children(server.pid),
             ),
+            FLOOR: ((f"{floor_url}/bench/floor/{agent_id}", {"input": "hello"}, {}), lambda: children(floor.pid)),
         }
         if python is not None:
             litellm, litellm_url = start_litellm(
@@ -228,13 +237,13 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
             )
         if args.crowd and latency_ms == args.crowd_latency:
             for row in rows:
-                if row.system != "bot-generic OpenAI endpoint":
+                if row.system in ("direct to upstream", "bot-generic REST invoke", FLOOR, "LiteLLM proxy"):
                     target, pids = targets[row.system]
                     row.crowd = run(target, args.crowd, args, pids())
                     print(f"  {row.system:<28} c={args.crowd} {row.crowd.rps:7.1f} req/s", flush=True)
         return rows
     finally:
-        for process in (server, litellm, upstream):
+        for process in (server, floor, litellm, upstream):
             if process is not None:
                 stop(process)
 

@@ -7,7 +7,8 @@ Prints figures; asserts nothing.
 
 1. Time to first byte: the time to the first `delta` event at the client, p50/p95, with 1 and 32 streams
    in flight (closed loops), next to the upstream's own time to its first content chunk measured the same
-   way against the fake directly. The difference is what the app adds.
+   way against the fake directly. The difference is what the app adds. The floor (bench/floor.py: Django,
+   DRF, two SQL statements and the openai SDK, none of our deciding or metering) is measured beside it.
 2. A crowd: `--streams` (1,000) concurrent streams of about 10 s each, all opened at once: how many ended
    without their `done` event (errors), how long they took next to the upstream's own pace, and the peak
    total RSS of the server (gunicorn master + workers).
@@ -181,10 +182,12 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
         f"\n== 1. time to first byte (upstream: first chunk after {FIRST_TOKEN_MS} ms, a word every {QUICK_WORD_MS} ms)"
     )
     upstream, upstream_url = start_upstream(QUICK_WORD_MS)
-    server = None
+    server = floor = None
     try:
         point_provider_at(upstream_url)
         server, app_url = start_server(env, args.workers)
+        floor, floor_url = start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, args.workers)
+        floor_url = f"{floor_url}/bench/floor/{agent_id}"
         completion = {
             "model": MODEL,
             "messages": [{"role": "user", "content": "Answer briefly: hello there"}],
@@ -192,21 +195,29 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
         }
         app_url = f"{app_url}/api/v1/agents/{agent_id}/invoke"
         app_body, app_headers = {"input": "hello there", "stream": True}, {"Authorization": f"Api-Key {secret}"}
-        asyncio.run(closed_loops(app_url, app_body, app_headers, 4, args.warmup, upstream=False))  # warm the workers
+        for url, headers in ((app_url, app_headers), (floor_url, {})):  # warm the workers
+            asyncio.run(closed_loops(url, app_body, headers, 4, args.warmup, upstream=False))
         direct_url = f"{upstream_url}/chat/completions"
         for concurrency in (1, 32):
             direct = asyncio.run(closed_loops(direct_url, completion, {}, concurrency, args.duration, upstream=True))
-            cpu_before = cpu_seconds(children(server.pid))
-            app = asyncio.run(closed_loops(app_url, app_body, app_headers, concurrency, args.duration, upstream=False))
-            cpu = (cpu_seconds(children(server.pid)) - cpu_before) * 1000 / max(1, len(app.first_byte_ms))
             print(f" {concurrency} in flight:")
             print_streams("upstream", direct)
-            print_streams("app", app)
-            overhead = percentile(app.first_byte_ms, 50) - percentile(direct.first_byte_ms, 50)
-            print(f"  app adds  {overhead:7.1f} ms to the first byte (p50); {cpu:.1f} ms of worker CPU per stream")
+            for label, process, url, headers in (
+                ("app", server, app_url, app_headers),
+                ("floor", floor, floor_url, {}),
+            ):
+                cpu_before = cpu_seconds(children(process.pid))
+                app = asyncio.run(closed_loops(url, app_body, headers, concurrency, args.duration, upstream=False))
+                cpu = (cpu_seconds(children(process.pid)) - cpu_before) * 1000 / max(1, len(app.first_byte_ms))
+                print_streams(label, app)
+                overhead = percentile(app.first_byte_ms, 50) - percentile(direct.first_byte_ms, 50)
+                print(
+                    f"  {label} adds {overhead:7.1f} ms to the first byte (p50); {cpu:.1f} ms of worker CPU per stream"
+                )
     finally:
-        if server is not None:
-            stop(server)
+        for process in (server, floor):
+            if process is not None:
+                stop(process)
         stop(upstream)
 
 

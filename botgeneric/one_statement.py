@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
+from botgeneric.prepared_statements import fetch_one
+
 
 @dataclass(frozen=True)
 class Write:
@@ -36,9 +38,7 @@ def run_together(writes: list[Write], *, select: str = "SELECT 1", using: str = 
     `select` reads none of them."""
     sql = "WITH " + ", ".join(f"{write.name} AS ({write.sql})" for write in writes) + " " + select
     params = [param for write in writes for param in write.params]
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = fetch_one(connections[using], sql, params)
     for write in writes:
         if write.after is not None:
             write.after()

@@ -21,6 +21,7 @@ from agents.models import Agent
 from billing.models import AccountStatus, BillingAccount, Interval, Plan
 from billing.periods import add_interval
 from billing.selectors import grace_ends_at, renews_at_provider
+from botgeneric.prepared_statements import fetch_one
 from botgeneric.raw_rows import ModelColumns, split
 from policy.errors import DenyCode, PolicyDenied
 from policy.models import RulesVersion
@@ -93,9 +94,7 @@ def account_for_policy(*, organization_id: int) -> BillingAccount | None:
     query = _account_queries.get(connection.alias) or _account_queries.setdefault(
         connection.alias, _AccountQuery(connection)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query.sql, [organization_id])
-        row = cursor.fetchone()
+    row = fetch_one(connection, query.sql, [organization_id])
     if row is None:
         return None
     account, plan = split(row, query.parts, connection)

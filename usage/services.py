@@ -18,6 +18,7 @@ from django.utils import timezone
 from agents.models import ModelPrice
 from botgeneric import metrics
 from botgeneric.one_statement import Write
+from botgeneric.prepared_statements import fetch_one
 from usage import thresholds
 from usage.models import Outcome, PeriodCounter, UsageEvent
 
@@ -97,9 +98,7 @@ def _reserve_once(
         f"tokens_output = tokens_output + %s WHERE {' AND '.join(conditions)} "
         "RETURNING requests, tokens_input, tokens_output"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return fetch_one(connection, sql, params)
 
 
 def counter_values(*, account, period_start: datetime) -> dict[str, int]:

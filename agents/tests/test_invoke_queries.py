@@ -92,3 +92,39 @@ def test_continued_conversation_invoke_query_count(
     assert response.status_code == 200
     assert response.json()["conversation_id"] == conversation.pk
     assert conversation.messages.count() == history + 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_hot_statements_are_prepared_once_they_repeat(user, settings):
+    """The account read, the agent read, the reservation and the settle are bound by the server and, once
+    run DATABASE_PREPARE_THRESHOLD times on a connection, kept parsed and planned there
+    (botgeneric/prepared_statements.py); Django still logs and counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agents.models import Agent
+    from billing.models import BillingAccount
+    from usage.models import PeriodCounter
+
+    agent = _subscribed(user, plan_size=1, rules=0)
+    client = _client("api_key", None, user)
+    url = f"/api/v1/agents/{agent.pk}/invoke"
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    for number in range(threshold):
+        assert client.post(url, {"input": f"call {number}"}, format="json").status_code == 200
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post(url, {"input": "prepared"}, format="json").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+
+    assert any(
+        f'UPDATE "{PeriodCounter._meta.db_table}"' in sql or f"UPDATE {PeriodCounter._meta.db_table}" in sql
+        for sql in prepared
+    )
+    assert any(BillingAccount._meta.db_table in sql and sql.startswith("SELECT") for sql in prepared)
+    assert any(Agent._meta.db_table in sql and sql.startswith("SELECT") for sql in prepared)
+    assert any(sql.startswith("WITH ") for sql in prepared)
+    assert any(PeriodCounter._meta.db_table in query["sql"] for query in captured.captured_queries)
