@@ -212,7 +212,14 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
                 ),
                 lambda: children(server.pid),
             ),
-            FLOOR: ((f"{floor_url}/bench/floor/{agent_id}", {"input": "hello"}, {}), lambda: children(floor.pid)),
+            FLOOR: (
+                (
+                    f"{floor_url}/api/v1/bench/floor/{agent_id}",
+                    {"input": "hello"},
+                    {"Authorization": f"Api-Key {secret}"},
+                ),
+                lambda: children(floor.pid),
+            ),
         }
         if python is not None:
             litellm, litellm_url = start_litellm(

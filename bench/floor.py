@@ -1,13 +1,15 @@
 """The floor: the least an invoke costs in this project's shape, whatever our own code does.
 
 Served only by the benchmarks (`bench.floor_settings` appends it to the project's URLconf): the
-project's middleware and settings, a DRF async view (`agents.streaming.AsyncAPIView`, the invoke's own
-base) that does what any metered call must — one trip to the request's thread with one SQL statement
-before the call (a reservation), the provider call through the openai SDK as the runtime makes it, one
-trip with one SQL statement after it (the settle) — and none of what makes it ours: no API key, no
-policy, no counters, no conversation, no usage event. `"stream": true` answers `delta` events as the
-words arrive, then `done`, as the invoke does. What an invoke costs above this is our code; what this
-costs is Django, DRF, the ASGI server, psycopg and the SDK.
+project's middleware and settings — called with the benchmark's API key in the Authorization header, so
+the middleware treats it as the API call it stands for (the key itself is not checked) — and a DRF
+async view (`agents.streaming.AsyncAPIView`, the invoke's own base) that does what any metered call
+must: one trip to the request's thread with one SQL statement before the call (a reservation), the
+provider call through the openai SDK as the runtime makes it, one trip with one SQL statement after it
+(the settle). None of what makes it ours: no authentication, no policy, no counters, no conversation,
+no usage event. `"stream": true` answers `delta` events as the words arrive, then `done`, as the invoke
+does. What an invoke costs above this is our code; what this costs is Django, DRF, the ASGI server,
+psycopg and the SDK.
 """
 
 import json
@@ -60,4 +62,4 @@ async def _events(stream: runtime.UpstreamStream):
     yield "event: done\ndata: {}\n\n"
 
 
-urlpatterns = [*project_urlpatterns, path("bench/floor/<int:pk>", FloorView.as_view())]
+urlpatterns = [*project_urlpatterns, path("api/v1/bench/floor/<int:pk>", FloorView.as_view())]

@@ -187,7 +187,7 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
         point_provider_at(upstream_url)
         server, app_url = start_server(env, args.workers)
         floor, floor_url = start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, args.workers)
-        floor_url = f"{floor_url}/bench/floor/{agent_id}"
+        floor_url = f"{floor_url}/api/v1/bench/floor/{agent_id}"
         completion = {
             "model": MODEL,
             "messages": [{"role": "user", "content": "Answer briefly: hello there"}],
@@ -195,8 +195,8 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
         }
         app_url = f"{app_url}/api/v1/agents/{agent_id}/invoke"
         app_body, app_headers = {"input": "hello there", "stream": True}, {"Authorization": f"Api-Key {secret}"}
-        for url, headers in ((app_url, app_headers), (floor_url, {})):  # warm the workers
-            asyncio.run(closed_loops(url, app_body, headers, 4, args.warmup, upstream=False))
+        for url in (app_url, floor_url):  # warm the workers
+            asyncio.run(closed_loops(url, app_body, app_headers, 4, args.warmup, upstream=False))
         direct_url = f"{upstream_url}/chat/completions"
         for concurrency in (1, 32):
             direct = asyncio.run(closed_loops(direct_url, completion, {}, concurrency, args.duration, upstream=True))
@@ -204,7 +204,7 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
             print_streams("upstream", direct)
             for label, process, url, headers in (
                 ("app", server, app_url, app_headers),
-                ("floor", floor, floor_url, {}),
+                ("floor", floor, floor_url, app_headers),
             ):
                 cpu_before = cpu_seconds(children(process.pid))
                 app = asyncio.run(closed_loops(url, app_body, headers, concurrency, args.duration, upstream=False))
