@@ -6,10 +6,21 @@ start (PROMETHEUS_MULTIPROC_DIR, else a temporary one removed at exit), so that 
 worker of this server and starts from zero with it (botgeneric.metrics_processes).
 """
 
+import socket
+
 from botgeneric import metrics_processes
+
+# Each worker listens on a socket of its own (SO_REUSEPORT; gunicorn then binds in the workers, not the
+# master), and the kernel spreads new connections over them. With one shared socket, the first worker to
+# wake accepted every connection waiting: a client opening 32 connections at once had all of them served by
+# one worker, one core, while the other idled (README, "Benchmark"). Linux balances; elsewhere it is
+# harmless. Since the workers' sockets could join another server's on the same port, the master first
+# checks that each address is free (`on_starting`).
+reuse_port = True
 
 
 def on_starting(server):
+    _refuse_taken_addresses(server.cfg.address)
     metrics_processes.prepare_directory("web")
 
 
@@ -19,3 +30,18 @@ def child_exit(server, worker):
 
 def on_exit(server):
     metrics_processes.remove_directory()
+
+
+def _refuse_taken_addresses(addresses) -> None:
+    """Stop with gunicorn's "Error: …" if another process listens on one of the TCP addresses (a bind
+    without SO_REUSEPORT fails then), instead of sharing its connections with it."""
+    for address in addresses:
+        if not isinstance(address, tuple):
+            continue  # a Unix socket or a file descriptor
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise RuntimeError(f"cannot listen on {address[0]}:{address[1]}: {error.strerror}") from error
