@@ -37,13 +37,13 @@ def _one_statement() -> None:
 class FloorView(AsyncAPIView):
     authentication_classes = ()
     permission_classes = ()
-    calls: dict = {}  # noqa: RUF012 — the agent's prompt and provider, read once per process (not part of the floor)
+    agents: dict = {}  # noqa: RUF012 — the agent with its prompt and provider, read once per process
 
     def prepare(self, request, pk=None):
         _one_statement()
-        if pk not in self.calls:
-            self.calls[pk] = runtime.prepare(agent=access_agent(agent_id=pk), input="hello", variables={}, history=[])
-        return self.calls[pk]
+        if pk not in self.agents:
+            self.agents[pk] = access_agent(agent_id=pk)
+        return runtime.prepare(agent=self.agents[pk], input=str(request.data["input"]), variables={}, history=[])
 
     async def post(self, request, call, pk=None):
         stream = runtime.UpstreamStream(call)

@@ -11,7 +11,7 @@ Prints figures; asserts nothing.
    DRF, two SQL statements and the openai SDK, none of our deciding or metering) is measured beside it.
 2. A crowd: `--streams` (1,000) concurrent streams of about 10 s each, all opened at once: how many ended
    without their `done` event (errors), how long they took next to the upstream's own pace, and the peak
-   total RSS of the server (gunicorn master + workers).
+   total RSS of the server (gunicorn master + workers); then the same crowd on the floor.
 3. Disconnect: a client reads three deltas and hangs up; the time until the upstream sees its connection
    closed (the fake runs in this process for this part, so both instants are on one clock).
 """
@@ -224,16 +224,28 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
 def part_crowd(args, env, agent_id: int, secret: str) -> None:
     print(f"\n== 2. {args.streams} concurrent streams of about 10 s (a word every {CROWD_WORD_MS} ms)")
     upstream, upstream_url = start_upstream(CROWD_WORD_MS)
-    server = None
     try:
         point_provider_at(upstream_url)
+        for label, settings, path in (
+            ("app", env["DJANGO_SETTINGS_MODULE"], f"/api/v1/agents/{agent_id}/invoke"),
+            ("floor", "bench.floor_settings", f"/api/v1/bench/floor/{agent_id}"),
+        ):
+            print(f" {label}:")
+            _crowd_of(args, {**env, "DJANGO_SETTINGS_MODULE": settings}, path, secret)
+    finally:
+        stop(upstream)
+
+
+def _crowd_of(args, env, path: str, secret: str) -> None:
+    server = None
+    try:
         server, app_url = start_server(env, args.workers)
 
         def server_pids() -> list[int]:
             return [server.pid, *children(server.pid)]
 
         body = {"input": f"a long story REPLY_CHARS={CROWD_REPLY_CHARS}", "stream": True}
-        url = f"{app_url}/api/v1/agents/{agent_id}/invoke"
+        url = f"{app_url}{path}"
         headers = {"Authorization": f"Api-Key {secret}"}
         asyncio.run(closed_loops(url, {"input": "warm up", "stream": True}, headers, 4, 2, upstream=False))
         idle = rss_mb(server_pids())
@@ -241,7 +253,6 @@ def part_crowd(args, env, agent_id: int, secret: str) -> None:
     finally:
         if server is not None:
             stop(server)
-        stop(upstream)
     errors = sum(streams.errors.values())
     print(f"  completed {len(streams.total_ms)}, errors {errors} {streams.errors or ''}")
     print(
