@@ -9,7 +9,8 @@ request's synchronous work on its reused thread) in this process with plain ASGI
 the fake OpenAI upstream running in a process of its own (0 ms latency), and divides this process's
 `time.process_time()` by the number of calls. No HTTP parsing or server loop is counted (uvicorn adds
 ~0.3 ms per request); everything Django, DRF, the policy, the ORM and the openai SDK do is. The last
-lines list the SQL statements of one steady-state invoke.
+lines list the SQL statements of one steady-state invoke (`--show-queries`: their text, and each one's
+round trip replayed with and without a prepared statement).
 """
 
 import argparse
@@ -44,7 +45,9 @@ def parse_args(argv=None):
     parser.add_argument("-n", "--calls", type=int, default=300, help="measured calls per endpoint")
     parser.add_argument("--db-pool", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of the REST invoke")
-    parser.add_argument("--show-queries", action="store_true", help="list the SQL of one invoke")
+    parser.add_argument(
+        "--show-queries", action="store_true", help="list the SQL of one invoke and time each statement's round trip"
+    )
     parser.add_argument("--no-scale", action="store_true", help="skip the two reference figures")
     return parser.parse_args(argv)
 
@@ -153,6 +156,24 @@ def per_call(run, count: int) -> float:
     return (time.process_time() - began) * 1000 / count
 
 
+def statement_times(database_url: str, statements: list[str], count: int = 300) -> None:
+    """Each statement of one invoke run `count` times on a connection of its own (autocommit, as the
+    invoke runs them), parsed and planned every time, then prepared: the round trip and PostgreSQL's
+    own work, which shares the machine's cores with the server. `SELECT 1` for the bare round trip."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        print(f"  each statement's round trip, mean of {count} runs (not prepared -> prepared):")
+        for sql in [*statements, "SELECT 1"]:
+            means = []
+            for prepare in (False, True):
+                began = time.perf_counter()
+                for _ in range(count):
+                    connection.execute(sql.replace("%", "%%"), prepare=prepare)
+                means.append((time.perf_counter() - began) * 1000 / count)
+            print(f"    {means[0]:6.3f} -> {means[1]:6.3f} ms  {sql[:80]}")
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     ensure_database(args.database_url)
@@ -202,6 +223,7 @@ def main(argv=None) -> None:
         if args.show_queries:
             for number, query in enumerate(captured.captured_queries, 1):
                 print(f"    {number:2}. {query['sql'][:160]}")
+            statement_times(args.database_url, [query["sql"] for query in captured.captured_queries])
     finally:
         stop(upstream)
 
