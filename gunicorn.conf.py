@@ -20,7 +20,7 @@ reuse_port = True
 
 
 def on_starting(server):
-    _refuse_taken_addresses(server.cfg.address)
+    refuse_taken_addresses(server)
     metrics_processes.prepare_directory("web")
 
 
@@ -32,10 +32,13 @@ def on_exit(server):
     metrics_processes.remove_directory()
 
 
-def _refuse_taken_addresses(addresses) -> None:
+def refuse_taken_addresses(server) -> None:
     """Stop with gunicorn's "Error: …" if another process listens on one of the TCP addresses (a bind
-    without SO_REUSEPORT fails then), instead of sharing its connections with it."""
-    for address in addresses:
+    without SO_REUSEPORT fails then), instead of sharing its connections with it. Not in a master started
+    by a running one (USR2, a new binary): the old master's workers serve the port until it hands over."""
+    if server.master_pid:
+        return
+    for address in server.cfg.address:
         if not isinstance(address, tuple):
             continue  # a Unix socket or a file descriptor
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

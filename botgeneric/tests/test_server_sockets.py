@@ -3,10 +3,12 @@
 new connection. A port another process listens on stops the server with an error instead of being shared.
 """
 
+import importlib.util
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -66,3 +68,23 @@ def test_a_port_another_process_listens_on_stops_the_server():
 
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+
+
+def _config_module():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_master_started_by_a_running_one_takes_over_its_port():
+    """USR2: the new master starts while the old one's workers still listen; the check stands aside."""
+    check = _config_module().refuse_taken_addresses
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config = SimpleNamespace(address=[taken.getsockname()])
+
+        check(SimpleNamespace(master_pid=4242, cfg=config))
+        with pytest.raises(RuntimeError, match="Address already in use"):
+            check(SimpleNamespace(master_pid=0, cfg=config))
