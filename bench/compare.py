@@ -48,11 +48,13 @@ from bench.invoke import (  # noqa: E402  (the path above first)
     children,
     drive,
     ensure_database,
+    floor_path,
     free_port,
     migrate,
     point_provider_at,
     seed,
     setup_django,
+    start_floor_server,
     start_server,
     start_upstream,
     stop,
@@ -192,7 +194,7 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
     try:
         point_provider_at(upstream_url)
         server, app_url = start_server(env, args.workers)
-        floor, floor_url = start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, args.workers)
+        floor, floor_url = start_floor_server(env, args.workers)
         chat = {"model": MODEL, "messages": [{"role": "user", "content": "Answer briefly: hello"}]}
         targets = {
             "direct to upstream": ((f"{upstream_url}/chat/completions", chat, {}), lambda: []),
@@ -214,7 +216,7 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
             ),
             FLOOR: (
                 (
-                    f"{floor_url}/api/v1/bench/floor/{agent_id}",
+                    f"{floor_url}{floor_path(agent_id)}",
                     {"input": "hello"},
                     {"Authorization": f"Api-Key {secret}"},
                 ),
@@ -244,7 +246,7 @@ def scenario(latency_ms: int, args, env, agent_id: int, secret: str, python: Pat
             )
         if args.crowd and latency_ms == args.crowd_latency:
             for row in rows:
-                if row.system in ("direct to upstream", "bot-generic REST invoke", FLOOR, "LiteLLM proxy"):
+                if row.system != "bot-generic OpenAI endpoint":
                     target, pids = targets[row.system]
                     row.crowd = run(target, args.crowd, args, pids())
                     print(f"  {row.system:<28} c={args.crowd} {row.crowd.rps:7.1f} req/s", flush=True)

@@ -184,6 +184,17 @@ def start_server(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Pope
     return process, url
 
 
+def start_floor_server(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """The floor (bench/floor.py) served by the same command as the app (`start_server`): the process and
+    its base URL."""
+    return start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, workers)
+
+
+def floor_path(agent_id: int) -> str:
+    """The floor's view (bench/floor.py), reached under /api/ with an API key like the invoke it stands for."""
+    return f"/api/v1/bench/floor/{agent_id}"
+
+
 def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
     """The arbiter binds the port before its workers have loaded the app; wait until the app answers."""
     import urllib.request

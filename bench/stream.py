@@ -40,11 +40,13 @@ from bench.invoke import (  # noqa: E402  (the path above first)
     children,
     cpu_seconds,
     ensure_database,
+    floor_path,
     free_port,
     migrate,
     point_provider_at,
     seed,
     setup_django,
+    start_floor_server,
     start_server,
     stop,
     wait_for_port,
@@ -186,8 +188,8 @@ def part_first_byte(args, env, agent_id: int, secret: str) -> None:
     try:
         point_provider_at(upstream_url)
         server, app_url = start_server(env, args.workers)
-        floor, floor_url = start_server({**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, args.workers)
-        floor_url = f"{floor_url}/api/v1/bench/floor/{agent_id}"
+        floor, floor_url = start_floor_server(env, args.workers)
+        floor_url = f"{floor_url}{floor_path(agent_id)}"
         completion = {
             "model": MODEL,
             "messages": [{"role": "user", "content": "Answer briefly: hello there"}],
@@ -226,20 +228,20 @@ def part_crowd(args, env, agent_id: int, secret: str) -> None:
     upstream, upstream_url = start_upstream(CROWD_WORD_MS)
     try:
         point_provider_at(upstream_url)
-        for label, settings, path in (
-            ("app", env["DJANGO_SETTINGS_MODULE"], f"/api/v1/agents/{agent_id}/invoke"),
-            ("floor", "bench.floor_settings", f"/api/v1/bench/floor/{agent_id}"),
+        for label, start, path in (
+            ("app", start_server, f"/api/v1/agents/{agent_id}/invoke"),
+            ("floor", start_floor_server, floor_path(agent_id)),
         ):
             print(f" {label}:")
-            _crowd_of(args, {**env, "DJANGO_SETTINGS_MODULE": settings}, path, secret)
+            _crowd_of(args, env, start, path, secret)
     finally:
         stop(upstream)
 
 
-def _crowd_of(args, env, path: str, secret: str) -> None:
+def _crowd_of(args, env, start, path: str, secret: str) -> None:
     server = None
     try:
-        server, app_url = start_server(env, args.workers)
+        server, app_url = start(env, args.workers)
 
         def server_pids() -> list[int]:
             return [server.pid, *children(server.pid)]

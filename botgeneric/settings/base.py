@@ -123,6 +123,14 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The invoke path's statements are prepared on a connection after this many runs on it
+    # (botgeneric/prepared_statements.py); the ORM's queries are never prepared. Empty: never (e.g. behind
+    # a PgBouncer older than 1.21 in transaction mode).
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(_prepare_threshold) if _prepare_threshold else None
+    )
 # Connection pool (invoke path / benchmark): with many threads waiting on slow LLM calls, a pool per
 # process keeps PostgreSQL connections bounded. Django requires CONN_MAX_AGE=0 with a pool.
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
@@ -135,14 +143,6 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
     }
     # Pooled connections are checked without a round trip (botgeneric/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "botgeneric.postgresql"
-if DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "botgeneric.postgresql"):
-    # The invoke path's statements are prepared on a connection after this many runs on it
-    # (botgeneric/prepared_statements.py); the ORM's queries are never prepared. Empty: never (e.g. behind
-    # a PgBouncer older than 1.21 in transaction mode).
-    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        int(_prepare_threshold) if _prepare_threshold else None
-    )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = not DATABASES["default"].get("OPTIONS", {}).get("pool")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
